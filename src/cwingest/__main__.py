@@ -1,0 +1,5 @@
+"""Allow ``python -m cwingest``."""
+
+from cwingest.cli import main
+
+raise SystemExit(main())

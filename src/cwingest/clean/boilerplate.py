@@ -1,0 +1,140 @@
+"""Remove site boilerplate from paragraphs and lift metadata lines out of the text.
+
+Rules come from the generic profile plus the document's site profile: whole lines of page
+chrome ("Skip to content", "Print Friendly"), share blocks, plugin credits, "(more…)"
+teaser links (which mark the document as an excerpt) and "Label: value" lines such as
+"Author(s): Susan Patrick", whose values become metadata instead of text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cwingest.clean.profiles import Profile
+
+_MORE = re.compile(
+    r"\s*(?:\((?:more|read more)\s*(?:…|\.\.\.)?\)|\[(?:…|\.\.\.|&hellip;)\]|"
+    r"(?:continue reading|read more)\s*(?:→|»|…|\.\.\.)?(?:\s*[\"“].{0,200}[\"”])?)\s*$",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z() ]{0,20}?)\s*:\s*(.+?)\s*$")
+_BARE_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z() ]{0,20}?)\s*:?\s*$")
+_SPLIT_NAMES = re.compile(r"\s*(?:,|;|\band\b|&|\|)\s*")
+
+
+@dataclass(slots=True)
+class Cleaned:
+    """Result of cleaning one document's paragraphs."""
+
+    paragraphs: list[str]
+    kept: list[int]  # indexes (into the input) of the paragraphs kept
+    labels: dict[str, list[str]] = field(default_factory=dict)
+    excerpt_cut: bool = False
+    dropped: int = 0
+
+
+def split_names(value: str) -> list[str]:
+    """Split a byline or term list ("A, B and C") into names, in order."""
+    names = [n.strip(" .\t") for n in _SPLIT_NAMES.split(value)]
+    return [n for n in names if n]
+
+
+def parse_label(line: str, profiles: Sequence[Profile]) -> tuple[str, list[str]] | None:
+    """``("authors", ["Susan Patrick"])`` for "Author(s): Susan Patrick", else None."""
+    if len(line) > 300 or "\n" in line:
+        return None
+    m = _LABEL.match(line)
+    if not m:
+        return None
+    key = m.group(1).strip().casefold()
+    target = None
+    for profile in profiles:
+        target = profile.labels.get(key, target)
+    if target is None:
+        return None
+    value = m.group(2).strip()
+    if re.search(r"[.!?]\s*$", value) and len(value) > 60:
+        return None  # a sentence that happens to start with "Issues:", not a label
+    names = split_names(value)
+    if not names or len(names) > 25:
+        return None
+    return target, names
+
+
+def is_bare_label(line: str, profiles: Sequence[Profile]) -> bool:
+    """True for a label left without its value ("Author(s)" at the end of a page)."""
+    m = _BARE_LABEL.match(line)
+    return bool(m) and any(m.group(1).strip().casefold() in p.labels for p in profiles)
+
+
+def is_chrome(line: str, profiles: Sequence[Profile]) -> bool:
+    """True when a whole line is page chrome under any of the profiles."""
+    key = line.strip().casefold()
+    for profile in profiles:
+        if key in profile.drop_lines:
+            return True
+        if any(p.match(line.strip()) for p in profile.drop_patterns):
+            return True
+    return False
+
+
+def clean_paragraphs(
+    paragraphs: Sequence[str], profiles: Sequence[Profile], *, label_zone: int = 8
+) -> Cleaned:
+    """Drop chrome, lift labels near the top or bottom, strip and record teaser links.
+
+    Args:
+        paragraphs: normalised paragraphs in order.
+        profiles: the generic profile first, then the site profile if any.
+        label_zone: how many paragraphs at the top and bottom may hold label lines.
+    """
+    out: list[str] = []
+    kept: list[int] = []
+    labels: dict[str, list[str]] = {}
+    dropped = 0
+    excerpt_cut = False
+    in_share_block = False
+    n = len(paragraphs)
+    share_items = [p.share_item_pattern for p in profiles if p.share_item_pattern]
+    for i, para in enumerate(paragraphs):
+        lines = para.split("\n")
+        kept_lines: list[str] = []
+        for line in lines:
+            if in_share_block and any(p.match(line) for p in share_items):
+                dropped += 1
+                continue
+            in_share_block = False
+            if i >= n - 3 and line.strip() and not _MORE.sub("", line).strip():
+                excerpt_cut = True  # a teaser link alone on its line ("Continue reading")
+                dropped += 1
+                continue
+            if is_chrome(line, profiles):
+                dropped += 1
+                in_share_block = line.strip().lower().startswith("share")
+                continue
+            near_edge = i < label_zone or i >= n - label_zone
+            label = parse_label(line, profiles) if near_edge else None
+            if label:
+                target, names = label
+                bucket = labels.setdefault(target, [])
+                bucket.extend(nm for nm in names if nm not in bucket)
+                dropped += 1
+                continue
+            if i >= n - 3 and is_bare_label(line, profiles):
+                dropped += 1
+                continue
+            kept_lines.append(line)
+        if not kept_lines:
+            continue
+        text = "\n".join(kept_lines)
+        stripped = _MORE.sub("", text)
+        if stripped != text:
+            if i >= n - 3:
+                excerpt_cut = True
+            text = stripped.rstrip()
+        if text.strip():
+            out.append(text)
+            kept.append(i)
+    return Cleaned(out, kept, labels, excerpt_cut, dropped)

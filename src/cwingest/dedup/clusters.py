@@ -1,0 +1,114 @@
+"""Group documents that are the same post, and pick each group's canonical document.
+
+Documents are joined (union-find, so groups are transitive) when they share an identity
+key: identical clean text, the same WordPress id on the same site, the same canonical
+URL. Only compact keys are held in memory, never texts. Groups and their order depend
+only on the documents, never on input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
+
+# How much a format usually knows about a post, richest first (canonical rule tie-break).
+FORMAT_RICHNESS = {
+    "wp_rest_json": 5, "wxr": 5, "html": 4, "warc_html": 4, "text": 2,
+    "html_listing": 1, "text_listing": 1,
+}
+
+
+@dataclass(slots=True)
+class DocKey:
+    """What clustering needs to know about one document (compact)."""
+
+    doc_id: str
+    content_sha256: str | None
+    site: str | None
+    wp_id: int | None
+    url: str | None
+    source_format: str
+    is_excerpt_only: bool
+    modified_at: datetime | None
+    word_count: int
+    keys: list[str] = field(default_factory=list)
+
+
+def normalize_url(url: str | None) -> str | None:
+    """Canonical form of a post URL: https, no www, no query/fragment, no trailing slash."""
+    if not url:
+        return None
+    try:
+        p = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if p.scheme not in ("http", "https") or not p.hostname:
+        return None
+    host = p.hostname.lower().removeprefix("www.")
+    if "p=" in p.query or "page_id=" in p.query:  # ?p=123 is the identity, keep it
+        return urlunsplit(("https", host, p.path or "/", p.query, ""))
+    return urlunsplit(("https", host, p.path.rstrip("/") or "/", "", ""))
+
+
+def identity_keys(d: DocKey) -> list[str]:
+    """Keys that, shared by two documents, make them one post."""
+    keys = []
+    if d.content_sha256:
+        keys.append("sha:" + d.content_sha256)
+    if d.site and d.wp_id is not None:
+        keys.append(f"wp:{d.site}:{d.wp_id}")
+    url = normalize_url(d.url)
+    if url:
+        keys.append("url:" + url)
+    return keys
+
+
+class UnionFind:
+    """Disjoint sets over strings; the representative is the smallest member (stable)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        """The representative of ``x``'s set."""
+        self.parent.setdefault(x, x)
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        """Join the sets of ``a`` and ``b``."""
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            lo, hi = (ra, rb) if ra < rb else (rb, ra)
+            self.parent[hi] = lo
+
+
+def canonical_rank(d: DocKey) -> tuple[object, ...]:
+    """Sort key: the best document first (full text, richest format, newest, longest)."""
+    modified = d.modified_at.timestamp() if d.modified_at else float("-inf")
+    return (d.is_excerpt_only, -FORMAT_RICHNESS.get(d.source_format, 0), -modified,
+            -d.word_count, d.doc_id)
+
+
+def cluster(docs: Iterable[DocKey]) -> dict[str, list[DocKey]]:
+    """Group documents; returns representative -> members, canonical first."""
+    uf = UnionFind()
+    members: list[DocKey] = []
+    for d in docs:
+        d.keys = identity_keys(d)
+        uf.find("doc:" + d.doc_id)
+        for k in d.keys:
+            uf.union("doc:" + d.doc_id, k)
+        members.append(d)
+    groups: dict[str, list[DocKey]] = {}
+    for d in members:
+        groups.setdefault(uf.find("doc:" + d.doc_id), []).append(d)
+    for group in groups.values():
+        group.sort(key=canonical_rank)
+    return groups

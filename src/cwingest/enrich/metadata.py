@@ -1,0 +1,158 @@
+"""The enrich stage for one document: names, dates, title, attribution, language, counts."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from dateutil import parser as dateparser
+
+from cwingest.clean.boilerplate import Cleaned
+from cwingest.clean.document import clean_inline, profiles_for
+from cwingest.clean.profiles import ProfileSet
+from cwingest.enrich.language import detect_language
+from cwingest.enrich.lookups import LookupIndex
+from cwingest.models import Document
+from cwingest.util import sha256_text, slugify
+
+_SMALL_WORDS = frozenset("a an and as at but by for from in into nor of on or per the to via vs with".split())
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+)
+_ORIGINAL = re.compile(
+    r"\b(?:was\s+)?(?:originally|first)\s+(?:appeared|published|posted|ran)\s+(?:at|on|in|by)\s+"
+    rf"(?:the\s+)?(?P<src>[^\n]{{2,160}}?)(?:\s+on\s+{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|[.;\n]|$)",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+(?:[’'\-]\w+)*")
+_MIN_YEAR, _MAX_YEAR = 1990, 2100
+
+
+def humanize_slug(slug: str) -> str:
+    """``how-to-get-started`` -> ``How to Get Started`` (title case, small words lower)."""
+    words = [w for w in re.split(r"[-_]+", slug) if w]
+    out = []
+    for i, w in enumerate(words):
+        out.append(w if i and w in _SMALL_WORDS else w[:1].upper() + w[1:])
+    return " ".join(out)
+
+
+def parse_date(raw: str | None, is_gmt: bool = False) -> datetime | None:
+    """Parse a date as UTC; values without a zone are taken as UTC. Invalid -> None."""
+    if not raw or not raw.strip() or raw.startswith("0000-00-00"):
+        return None
+    try:
+        value = dateparser.parse(raw.strip(), fuzzy=False)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if not (_MIN_YEAR <= value.year <= _MAX_YEAR):
+        return None
+    return value
+
+
+def strip_site_suffix(title: str, suffixes: list[str]) -> str:
+    """Remove a site suffix (" - Aurora Institute") from a page title."""
+    seps = (" - ", " – ", " — ", " | ", " · ", " » ", " :: ", " &#8211; ")
+    for suffix in suffixes:
+        if suffix.startswith(seps):
+            tails = [suffix]
+        else:
+            tails = [sep + suffix.strip() for sep in seps]
+        for tail in tails:
+            if title.endswith(tail) and len(title) > len(tail):
+                return title[: -len(tail)].strip()
+    return title
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for n in names:
+        key = n.casefold()
+        if n and key not in seen:
+            seen.add(key)
+            out.append(n)
+    return out
+
+
+def _resolve_authors(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> list[str]:
+    if doc.wp_id is not None:
+        byline = idx.byline(doc.site, doc.wp_id)
+        if byline:
+            return byline
+    if doc.coauthor_ids:
+        names = []
+        for tid in doc.coauthor_ids:
+            slug = idx.term_slug(doc.site, "author", tid)
+            display = idx.coauthor_display(doc.site, slug) if slug else None
+            if display is None:
+                names = []
+                break  # a login is never published: fall back to a byline we can trust
+            names.append(display)
+        if names:
+            return names
+    if cleaned.labels.get("authors"):
+        return cleaned.labels["authors"]
+    if doc.authors:
+        return doc.authors
+    names = [n for n in (idx.user(doc.site, i) for i in doc.author_ids) if n]
+    return names
+
+
+def _resolve_terms(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> dict[str, list[str]]:
+    terms: dict[str, list[str]] = {}
+    taxonomies = set(doc.terms) | set(doc.term_ids) | set(doc.term_slugs)
+    taxonomies |= {t for t in cleaned.labels if t != "authors"}
+    for tax in sorted(taxonomies):
+        if tax == "author":
+            continue  # co-author terms are authors, resolved above
+        names = [n for n in (clean_inline(x) for x in doc.terms.get(tax, [])) if n]
+        unresolved_ids = False
+        for tid in doc.term_ids.get(tax, []):
+            name = idx.term(doc.site, tax, tid)
+            if name:
+                names.append(name)
+            else:
+                unresolved_ids = True
+        for slug in doc.term_slugs.get(tax, []):
+            name = idx.term_by_slug(doc.site, tax, slug)
+            if name is None and (unresolved_ids or not doc.term_ids.get(tax)):
+                name = humanize_slug(slug)  # last resort: the slug is all we have
+            if name:
+                names.append(name)
+        names.extend(cleaned.labels.get(tax, []))
+        if unresolved_ids and not names:
+            doc.notes.append(f"unresolved {tax} ids {doc.term_ids[tax]}")
+        # "Uncategorized" is WordPress's default, not a statement about the post.
+        names = [n for n in _dedupe(names) if not (tax == "category" and slugify(n) == "uncategorized")]
+        if names:
+            terms[tax] = names
+    return terms
+
+
+def enrich_document(doc: Document, idx: LookupIndex, profiles: ProfileSet, cleaned: Cleaned) -> None:
+    """Fill title, authors, terms, dates, original_source, language, counts and hash."""
+    plist = profiles_for(doc, profiles)
+    site_names = [n.split("=", 1)[1] for n in doc.notes if n.startswith("site_name=")]
+    suffixes = [*profiles.all_title_suffixes(), *[p.site_name for p in plist if p.site_name], *site_names]
+    title = clean_inline(doc.title_raw) or clean_inline(doc.head_title)
+    doc.title = strip_site_suffix(title, suffixes) if title else None
+    doc.authors = _dedupe([n for n in (clean_inline(a) for a in _resolve_authors(doc, idx, cleaned)) if n])
+    doc.terms = _resolve_terms(doc, idx, cleaned)
+    doc.published_at = parse_date(doc.published_raw, doc.published_is_gmt)
+    doc.modified_at = parse_date(doc.modified_raw, doc.modified_is_gmt)
+    if doc.modified_at and doc.published_at and doc.modified_at < doc.published_at:
+        doc.modified_at = doc.published_at
+    if doc.slug is None and doc.url:
+        tail = doc.url.rstrip("/").rsplit("/", 1)[-1]
+        doc.slug = tail if tail and "?" not in tail and "." not in tail else None
+    m = _ORIGINAL.search(doc.content_text[:3000])
+    doc.original_source = m.group("src").strip(" ,") if m else None
+    doc.word_count = len(_WORD.findall(doc.content_text))
+    doc.language = detect_language(doc.content_text)
+    doc.is_excerpt_only = bool(doc.is_excerpt_only or cleaned.excerpt_cut or doc.truncated)
+    if not doc.content_text and doc.excerpt:
+        doc.is_excerpt_only = True
+    doc.content_sha256 = sha256_text(doc.content_text) if doc.content_text else None

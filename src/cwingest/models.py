@@ -1,0 +1,157 @@
+"""The record types that move through the pipeline.
+
+One typed :class:`Document` travels from parse to publish; parsers fill what their format
+knows, the clean and enrich stages fill the rest. Parsers never raise for bad content: they
+raise :class:`ParseError` with a one-line reason, which the pipeline turns into a ``rejects``
+row, so a bad input is never silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class ParseError(Exception):
+    """An input (or one record in it) cannot be used; the message is the one-line reason."""
+
+
+@dataclass(slots=True)
+class RawInput:
+    """One raw input as archived: bytes addressed by sha256, and where/when they came from."""
+
+    raw_id: str
+    source_uri: str
+    fetched_at: datetime
+    byte_size: int
+    stored_path: str
+    # Extra provenance some sources carry (HTTP headers of a recorded response, a WARC
+    # target URI and capture date). Parsers may use it; it is never required.
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Lookup:
+    """A name for an id found in the input set: a term, a user or a co-author.
+
+    REST records often carry only ids (``categories: [7]``, ``author: 3``); listings of
+    terms and users elsewhere in the same input set resolve them to names.
+    """
+
+    site: str | None
+    kind: str  # "term", "user" or "post_authors"
+    taxonomy: str  # taxonomy name for terms ("category", "issue", "author"), "" for users
+    id: int
+    name: str
+    slug: str | None = None
+    # For kind "post_authors" (Co-Authors Plus ``coauthors/v1``): display names in byline
+    # order for the post whose id is ``id``.
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Document:
+    """One post-shaped document parsed from a raw input.
+
+    Fields hold raw values after parsing (``body_html`` or ``body_text``, term ids) and
+    clean values after the clean and enrich stages (``content_text``, names, UTC dates).
+    """
+
+    raw_id: str
+    source_uri: str
+    source_format: str
+    index: int = 0  # position of the document inside its raw input
+    fetched_at: datetime | None = None
+
+    # identity
+    site: str | None = None
+    wp_id: int | None = None
+    post_type: str | None = None
+    status: str | None = None
+    url: str | None = None
+    slug: str | None = None
+    guid: str | None = None
+
+    # raw content as found (exactly one of these is usually set)
+    title_raw: str | None = None
+    body_html: str | None = None
+    body_text: str | None = None
+    excerpt_raw: str | None = None
+    head_title: str | None = None  # <title> or yoast title, still with its site suffix
+
+    # metadata, raw or resolved
+    author_ids: list[int] = field(default_factory=list)
+    coauthor_ids: list[int] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    term_ids: dict[str, list[int]] = field(default_factory=dict)
+    term_slugs: dict[str, list[str]] = field(default_factory=dict)
+    terms: dict[str, list[str]] = field(default_factory=dict)
+    published_raw: str | None = None
+    published_is_gmt: bool = False
+    modified_raw: str | None = None
+    modified_is_gmt: bool = False
+
+    # results of clean and enrich
+    title: str | None = None
+    content_text: str = ""
+    content_html: str | None = None
+    excerpt: str | None = None
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    original_source: str | None = None
+    language: str | None = None
+    word_count: int = 0
+    is_excerpt_only: bool = False
+    truncated: bool = False  # the record itself was cut off (salvaged fragment)
+    content_sha256: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def doc_id(self) -> str:
+        """Stable id of this document: its raw input and position in it."""
+        return f"{self.raw_id}:{self.index}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (for spooling to disk between stages)."""
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """What one parser made of one raw input."""
+
+    source_format: str
+    documents: list[Document] = field(default_factory=list)
+    lookups: list[Lookup] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count, not rejects
+    rejects: list[tuple[str, str]] = field(default_factory=list)  # (error, detail) per record
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        """Count something deliberately not turned into a document (e.g. an attachment)."""
+        self.skipped[reason] = self.skipped.get(reason, 0) + n
+
+
+_DATETIME_FIELDS = ("fetched_at", "published_at", "modified_at")
+
+
+def document_to_json(doc: Document) -> str:
+    """Serialise a document for the on-disk spool between stages."""
+    import json
+
+    data = doc.to_dict()
+    for key in _DATETIME_FIELDS:
+        if data[key] is not None:
+            data[key] = data[key].isoformat()
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def document_from_json(text: str) -> Document:
+    """Inverse of :func:`document_to_json`."""
+    import json
+
+    data = json.loads(text)
+    for key in _DATETIME_FIELDS:
+        if data.get(key):
+            data[key] = datetime.fromisoformat(data[key])
+    return Document(**data)

@@ -1,0 +1,104 @@
+"""The one small contract every input format implements, and the registry that picks one.
+
+A reader is a module-level object with a ``name``, a ``sniff()`` that scores how much an
+input looks like its format (from content, never from the file name) and a ``parse()``
+that turns one raw input into documents. Adding a format means writing one module and
+listing its reader in :data:`READERS`; nothing else in the pipeline changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Protocol
+
+from cwingest.models import ParseError, ParseResult, RawInput
+from cwingest.parse.encoding import Decoded, decode_bytes
+
+HEAD_BYTES = 65536
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class Payload:
+    """Lazy access to one raw input's bytes and text, shared by sniffing and parsing."""
+
+    raw: RawInput
+    opener: Callable[[], IO[bytes]]
+    max_bytes: int = DEFAULT_MAX_BYTES
+    _data: bytes | None = field(default=None, repr=False)
+    _decoded: Decoded | None = field(default=None, repr=False)
+    _head: bytes | None = field(default=None, repr=False)
+
+    @property
+    def head(self) -> bytes:
+        """The first 64 KiB, for sniffing without reading a huge file."""
+        if self._head is None:
+            if self._data is not None:
+                self._head = self._data[:HEAD_BYTES]
+            else:
+                with self.opener() as fh:
+                    self._head = fh.read(HEAD_BYTES)
+        return self._head
+
+    def data(self) -> bytes:
+        """All bytes, refused with a reason above ``max_bytes`` (stream readers avoid this)."""
+        if self._data is None:
+            if self.raw.byte_size > self.max_bytes:
+                raise ParseError(
+                    f"input of {self.raw.byte_size} bytes exceeds the {self.max_bytes}-byte "
+                    "limit for whole-file formats"
+                )
+            with self.opener() as fh:
+                self._data = fh.read()
+        return self._data
+
+    def decoded(self) -> Decoded:
+        """The input as text (see :mod:`cwingest.parse.encoding`)."""
+        if self._decoded is None:
+            self._decoded = decode_bytes(self.data(), self.raw.context.get("content_type"))
+        return self._decoded
+
+    def text(self) -> str:
+        """Shorthand for ``decoded().text``."""
+        return self.decoded().text
+
+    def head_text(self) -> str:
+        """The head decoded leniently, for sniffing only."""
+        head = self.head
+        for bom, codec in (
+            (b"\xef\xbb\xbf", "utf-8-sig"),
+            (b"\xff\xfe", "utf-16"),
+            (b"\xfe\xff", "utf-16"),
+        ):
+            if head.startswith(bom):
+                return head.decode(codec, errors="ignore")
+        return head.decode("utf-8", errors="replace")
+
+
+class Reader(Protocol):
+    """What an input-format module provides."""
+
+    name: str
+
+    def sniff(self, payload: Payload) -> int:
+        """0 when the input is not this format, else a confidence (higher wins)."""
+        ...
+
+    def parse(self, payload: Payload) -> ParseResult:
+        """Turn the input into documents; raise :class:`ParseError` when nothing is usable."""
+        ...
+
+
+def detect(payload: Payload, readers: list[Reader]) -> Reader:
+    """Pick the reader whose sniff scores highest; ties go to the earlier reader."""
+    best: tuple[int, int] | None = None
+    chosen: Reader | None = None
+    for order, reader in enumerate(readers):
+        score = reader.sniff(payload)
+        if score > 0 and (best is None or (score, -order) > best):
+            best = (score, -order)
+            chosen = reader
+    if chosen is None:
+        raise ParseError("unrecognised format")
+    return chosen

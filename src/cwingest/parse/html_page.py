@@ -1,0 +1,297 @@
+"""Saved HTML pages: a single post, or a listing/archive page of several.
+
+Metadata comes from what WordPress themes and SEO plugins put in a page: ``<title>``,
+Open Graph and ``article:*`` meta, JSON-LD, ``rel=canonical``/``shortlink``, the body and
+article classes (``postid-25``, ``type-cw_post``, ``issue-rural-schools``), ``<time>``
+and byline elements. The main text comes from the site profile's content selectors, the
+usual WordPress content containers, or trafilatura when none matches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from lxml import etree, html
+
+from cwingest.clean.html_text import parse_html
+from cwingest.clean.profiles import load_profiles
+from cwingest.models import Document, ParseError, ParseResult
+from cwingest.parse.base import Payload
+from cwingest.util import site_of
+
+name = "html"
+
+_CONTENT_SELECTORS = (
+    ".entry-content", "[itemprop='articleBody']", ".post-content", ".article-content",
+    ".single-content", ".post-entry", ".td-post-content", ".post-body", ".entry",
+)
+_ENTRY_SELECTORS = "article, .hentry, .type-post, .post"
+_HTML_START = re.compile(r"(?i)<!doctype\s+html|<html[\s>]")
+_TAGS = re.compile(r"<(?:p|div|article|body|head|h[1-6]|span|a|br|meta|title)\b", re.I)
+
+
+def sniff(payload: Payload) -> int:
+    """A page (doctype/html) is certain; a fragment dense in tags is likely."""
+    head = _skip_prolog(payload.head_text())
+    if _HTML_START.match(head):
+        return 80
+    if re.match(r"(?i)<(?:rss|feed|urlset|sitemapindex|rdf:rdf|\?xml)\b", head):
+        return 0  # XML documents (feeds, sitemaps, exports) are not pages
+    if head.startswith("<") and len(_TAGS.findall(head)) >= 3:
+        return 50
+    return 0
+
+
+def _skip_prolog(text: str) -> str:
+    """Text after a BOM, an XML declaration and leading comments (bounded, no regex blowup)."""
+    text = text.lstrip("\ufeff \t\r\n")
+    for _ in range(20):
+        if text.startswith("<?xml"):
+            end = text.find("?>")
+        elif text.startswith("<!--"):
+            end = text.find("-->")
+        else:
+            break
+        if end < 0:
+            return ""
+        text = text[end + 2 :].lstrip(">").lstrip()
+    return text
+
+
+def _meta(root: etree._Element, *names: str) -> str | None:
+    for nm in names:
+        for attr in ("property", "name", "itemprop"):
+            found = root.xpath(f"//meta[@{attr}=$n]/@content", n=nm)
+            if found and str(found[0]).strip():
+                return str(found[0]).strip()
+    return None
+
+
+def _classes(el: etree._Element | None) -> list[str]:
+    return (el.get("class") or "").split() if el is not None else []
+
+
+def _json_ld(root: etree._Element) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for script in root.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except (json.JSONDecodeError, TypeError):
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                if "@graph" in item:
+                    stack.append(item["@graph"])
+                types = item.get("@type")
+                types = types if isinstance(types, list) else [types]
+                if any(t in ("Article", "BlogPosting", "NewsArticle", "WebPage") for t in types):
+                    out.append(item)
+    # Articles first: a WebPage node carries less.
+    return sorted(out, key=lambda d: 0 if d.get("@type") != "WebPage" else 1)
+
+
+def _ld_authors(items: list[dict[str, Any]]) -> list[str]:
+    for item in items:
+        author = item.get("author")
+        authors = author if isinstance(author, list) else [author]
+        names = [a.get("name") if isinstance(a, dict) else a for a in authors]
+        clean = [str(n).strip() for n in names if isinstance(n, str) and n.strip()]
+        if clean:
+            return clean
+    return []
+
+
+def _term_slugs(classes: list[str], known: set[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    prefixes = {"category": "category", "tag": "post_tag", **{k: k for k in known}}
+    for cls in classes:
+        for prefix, tax in sorted(prefixes.items(), key=lambda kv: -len(kv[0])):
+            if cls.startswith(prefix + "-") and len(cls) > len(prefix) + 1:
+                out.setdefault(tax, []).append(cls[len(prefix) + 1 :])
+                break
+    return out
+
+
+def _select(el: etree._Element, selectors: tuple[str, ...]) -> etree._Element | None:
+    for sel in selectors:
+        try:
+            found = el.cssselect(sel)
+        except Exception:  # a bad selector in a user profile must not stop the run
+            continue
+        if found:
+            return found[0]
+    return None
+
+
+def parse(payload: Payload) -> ParseResult:
+    """Parse a saved page into one document (single post) or several (listing page)."""
+    text = payload.text()
+    root = parse_html(text)
+    result = ParseResult(source_format=name)
+    url = (
+        _first(root.xpath("//link[@rel='canonical']/@href"))
+        or _meta(root, "og:url")
+        or payload.raw.context.get("url")
+    )
+    site = site_of(url)
+    profiles = load_profiles()
+    profile = profiles.for_site(site)
+    body = root.find(".//body")
+    body_classes = _classes(body)
+    entries = root.cssselect(_ENTRY_SELECTORS) if body is not None else []
+    entries = [e for e in entries if not any(a in entries for a in e.iterancestors())]
+    is_single = (
+        any(c in ("single", "singular", "page") or c.startswith("single-") for c in body_classes)
+        or len(entries) <= 1
+    )
+    site_name = _meta(root, "og:site_name")
+    if is_single:
+        doc = _single(root, payload, result, url, site, profile, site_name)
+        result.documents.append(doc)
+    else:
+        for entry in entries:
+            doc = _listing_entry(entry, payload, result, site)
+            if doc is not None:
+                result.documents.append(doc)
+    if not result.documents:
+        raise ParseError("HTML page holds no post")
+    return result
+
+
+def _first(values: list[Any]) -> str | None:
+    return str(values[0]).strip() if values and str(values[0]).strip() else None
+
+
+def _single(root: etree._Element, payload: Payload, result: ParseResult, url: str | None,
+            site: str | None, profile: Any, site_name: str | None) -> Document:
+    body = root.find(".//body")
+    article = _select(root, ("article.hentry", "article", ".hentry")) if body is not None else None
+    classes = _classes(body) + _classes(article)
+    doc = Document(raw_id=payload.raw.raw_id, source_uri=payload.raw.source_uri,
+                   source_format=name, index=len(result.documents),
+                   fetched_at=payload.raw.fetched_at, site=site, url=url)
+    for cls in classes:
+        m = re.fullmatch(r"(?:postid|post|page-id)-(\d+)", cls)
+        if m and doc.wp_id is None:
+            doc.wp_id = int(m.group(1))
+        if cls.startswith("type-"):
+            doc.post_type = cls[5:]
+        elif cls.startswith("single-") and doc.post_type is None and cls != "single-format-standard":
+            doc.post_type = cls[7:]
+        if cls.startswith("status-"):
+            doc.status = cls[7:]
+    shortlink = _first(root.xpath("//link[@rel='shortlink']/@href"))
+    if doc.wp_id is None and shortlink:
+        m = re.search(r"[?&]p=(\d+)", shortlink)
+        doc.wp_id = int(m.group(1)) if m else None
+    if url:
+        doc.slug = url.rstrip("/").rsplit("/", 1)[-1] or None
+    ld = _json_ld(root)
+    h1 = _select(root, ("h1.entry-title", ".entry-title", "h1.post-title", "article h1", "h1"))
+    doc.title_raw = h1.text_content().strip() if h1 is not None else None
+    doc.head_title = _meta(root, "og:title") or _first(root.xpath("//title/text()"))
+    if not doc.title_raw:
+        doc.title_raw = doc.head_title
+        doc.head_title = None if doc.title_raw is None else doc.title_raw
+    if site_name:
+        doc.notes.append(f"site_name={site_name}")
+    doc.published_raw = (
+        _meta(root, "article:published_time", "datePublished")
+        or _ld_value(ld, "datePublished")
+        or _first(root.xpath("//time[contains(@class,'published') or contains(@class,'entry-date')]/@datetime"))
+    )
+    doc.modified_raw = (
+        _meta(root, "article:modified_time", "og:updated_time", "dateModified")
+        or _ld_value(ld, "dateModified")
+        or _first(root.xpath("//time[contains(@class,'updated')]/@datetime"))
+    )
+    authors = _ld_authors(ld)
+    if not authors:
+        byline = root.xpath("//*[contains(concat(' ',normalize-space(@class),' '),' author ')]"
+                            "//a[contains(@class,'url') or @rel='author'] | //a[@rel='author']")
+        authors = list(dict.fromkeys(a.text_content().strip() for a in byline if a.text_content().strip()))
+    if not authors:
+        meta_author = _meta(root, "author", "article:author")
+        if meta_author and not meta_author.startswith("http"):
+            authors = [meta_author]
+    doc.authors = authors
+    known_tax = {"issue"} | set(_labels_taxonomies())
+    doc.term_slugs = _term_slugs(_classes(article), known_tax)
+    for rel_tag in root.xpath("//a[contains(concat(' ',@rel,' '),' tag ')]"):
+        label = rel_tag.text_content().strip()
+        href = rel_tag.get("href") or ""
+        tax = "category" if "/category/" in href else "post_tag" if "/tag/" in href else None
+        if tax and label:
+            doc.terms.setdefault(tax, [])
+            if label not in doc.terms[tax]:
+                doc.terms[tax].append(label)
+    selectors = tuple(profile.content_selectors) if profile else ()
+    container = _select(root, selectors + _CONTENT_SELECTORS)
+    if container is not None:
+        doc.body_html = html.tostring(container, encoding="unicode")
+    else:
+        doc.body_html = _trafilatura_main(payload.text())
+        doc.notes.append("main text by trafilatura")
+    return doc
+
+
+def _labels_taxonomies() -> list[str]:
+    return [v for v in load_profiles().generic.labels.values() if v != "authors"]
+
+
+def _ld_value(items: list[dict[str, Any]], key: str) -> str | None:
+    for item in items:
+        if isinstance(item.get(key), str):
+            return str(item[key])
+    return None
+
+
+def _trafilatura_main(markup: str) -> str:
+    import trafilatura
+
+    extracted = trafilatura.extract(markup, output_format="html", include_comments=False,
+                                    include_tables=True, favor_precision=True)
+    return extracted or ""
+
+
+def _listing_entry(entry: etree._Element, payload: Payload, result: ParseResult,
+                   site: str | None) -> Document | None:
+    title_el = _select(entry, (".entry-title", "h2", "h3", "h1"))
+    if title_el is None:
+        result.skip("listing entry without title")
+        return None
+    link = title_el.xpath(".//a/@href") or entry.xpath(".//a[@rel='bookmark']/@href")
+    url = str(link[0]) if link else None
+    doc = Document(raw_id=payload.raw.raw_id, source_uri=payload.raw.source_uri,
+                   source_format="html_listing", index=len(result.documents),
+                   fetched_at=payload.raw.fetched_at, site=site_of(url) or site, url=url,
+                   title_raw=title_el.text_content().strip())
+    for cls in _classes(entry):
+        m = re.fullmatch(r"post-(\d+)", cls)
+        if m:
+            doc.wp_id = int(m.group(1))
+        elif cls.startswith("type-"):
+            doc.post_type = cls[5:]
+    doc.term_slugs = _term_slugs(_classes(entry), {"issue"} | set(_labels_taxonomies()))
+    if url:
+        doc.slug = url.rstrip("/").rsplit("/", 1)[-1] or None
+    time_el = entry.xpath(".//time/@datetime")
+    doc.published_raw = str(time_el[0]) if time_el else None
+    authors = entry.xpath(".//*[contains(@class,'author')]//a/text() | .//a[@rel='author']/text()")
+    doc.authors = list(dict.fromkeys(str(a).strip() for a in authors if str(a).strip()))
+    content = _select(entry, (".entry-content", ".entry-summary", ".post-content", ".excerpt"))
+    if content is None:
+        result.skip("listing entry without text")
+        return None
+    doc.body_html = html.tostring(content, encoding="unicode")
+    doc.is_excerpt_only = bool(
+        _classes(content) and "entry-summary" in _classes(content)
+        or content.xpath(".//a[contains(@class,'more-link')]")
+    )
+    return doc

@@ -1,0 +1,14 @@
+"""The list of input-format readers, most specific first.
+
+Adding a format: write ``parse/<format>.py`` with ``name``, ``sniff()`` and ``parse()``
+(see :mod:`cwingest.parse.base`) and add it here.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from cwingest.parse import html_page, http_record, text_page, wp_rest
+from cwingest.parse.base import Reader
+
+READERS: list[Reader] = [cast(Reader, m) for m in (http_record, wp_rest, html_page, text_page)]

@@ -1,0 +1,42 @@
+"""Small helpers shared across stages."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import urlsplit
+
+
+def site_of(url: str | None) -> str | None:
+    """The site a URL belongs to: lower-case host (with port), without ``www.``.
+
+    ``file://`` and relative URLs have no site.
+    """
+    if not url or not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if host.startswith("www."):
+        host = host[4:]
+    return f"{host}:{parts.port}" if parts.port and parts.port not in (80, 443) else host
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of UTF-8 text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """A URL slug for a name (``Susan Patrick`` -> ``susan-patrick``)."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _SLUG_STRIP.sub("-", ascii_text.lower()).strip("-")
