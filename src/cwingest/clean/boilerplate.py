@@ -41,13 +41,33 @@ def split_names(value: str) -> list[str]:
     return [n for n in names if n]
 
 
+_BYLINE = re.compile(r"^(?:by|written by|posted by)\s+(?P<names>[^\n:]{2,160})$", re.IGNORECASE)
+_NAME = re.compile(r"^(?:[A-Z][\w’'.\-]*|de|da|van|von|der|den|del|la|le|du|bin|al)"
+                   r"(?:\s+(?:[A-Z][\w’'.\-]*|de|da|van|von|der|den|del|la|le|du|bin|al)){0,4}$")
+
+
+def looks_like_names(names: list[str]) -> bool:
+    """True when every item reads as a person's or organisation's name (capitalised words)."""
+    return bool(names) and all(_NAME.match(n) and not n.endswith("'s") for n in names)
+
+
+def parse_byline(line: str) -> list[str] | None:
+    """Names of a "By A and B" line (no colon), or None when the line is prose."""
+    m = _BYLINE.match(line.strip())
+    if not m:
+        return None
+    names = split_names(m.group("names").rstrip(". "))
+    return names if looks_like_names(names) else None
+
+
 def parse_label(line: str, profiles: Sequence[Profile]) -> tuple[str, list[str]] | None:
     """``("authors", ["Susan Patrick"])`` for "Author(s): Susan Patrick", else None."""
     if len(line) > 300 or "\n" in line:
         return None
     m = _LABEL.match(line)
     if not m:
-        return None
+        byline = parse_byline(line)
+        return ("authors", byline) if byline else None
     key = m.group(1).strip().casefold()
     target = None
     for profile in profiles:

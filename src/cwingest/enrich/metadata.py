@@ -22,7 +22,7 @@ _MONTH = (
 )
 _ORIGINAL = re.compile(
     r"\b(?:was\s+)?(?:originally|first)\s+(?:appeared|published|posted|ran)\s+(?:at|on|in|by)\s+"
-    rf"(?:the\s+)?(?P<src>[^\n]{{2,160}}?)(?:\s+on\s+{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|[.;\n]|$)",
+    rf"(?P<src>[^\n]{{2,160}}?)(?:\s+on\s+{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|[.;\n]|$)",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+(?:[’'\-]\w+)*")
@@ -78,10 +78,16 @@ def _dedupe(names: list[str]) -> list[str]:
 
 
 def _resolve_authors(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> list[str]:
-    if doc.wp_id is not None:
-        byline = idx.byline(doc.site, doc.wp_id)
-        if byline:
-            return byline
+    """Authors in byline order, from the most trustworthy source that has them.
+
+    Co-author terms (through Co-Authors Plus display names) first, then a byline written
+    in the content, then what the parser found (JSON-LD, theme byline, "by" date line),
+    then the WordPress user. ``coauthors/v1`` falls back to the WordPress user when a post
+    has no co-author terms, so it only outranks the content's byline when terms exist.
+    """
+    byline = idx.byline(doc.site, doc.wp_id) if doc.wp_id is not None else None
+    if byline and doc.coauthor_ids:
+        return byline
     if doc.coauthor_ids:
         names = []
         for tid in doc.coauthor_ids:
@@ -95,6 +101,8 @@ def _resolve_authors(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> list[
             return names
     if cleaned.labels.get("authors"):
         return cleaned.labels["authors"]
+    if byline:
+        return byline
     if doc.authors:
         return doc.authors
     names = [n for n in (idx.user(doc.site, i) for i in doc.author_ids) if n]

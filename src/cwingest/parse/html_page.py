@@ -213,9 +213,7 @@ def _single(root: etree._Element, payload: Payload, result: ParseResult, url: st
     )
     authors = _ld_authors(ld)
     if not authors:
-        byline = root.xpath("//*[contains(concat(' ',normalize-space(@class),' '),' author ')]"
-                            "//a[contains(@class,'url') or @rel='author'] | //a[@rel='author']")
-        authors = list(dict.fromkeys(a.text_content().strip() for a in byline if a.text_content().strip()))
+        authors = _byline_names(article if article is not None else root)
     if not authors:
         meta_author = _meta(root, "author", "article:author")
         if meta_author and not meta_author.startswith("http"):
@@ -239,6 +237,27 @@ def _single(root: etree._Element, payload: Payload, result: ParseResult, url: st
         doc.body_html = _trafilatura_main(payload.text())
         doc.notes.append("main text by trafilatura")
     return doc
+
+
+_VIEW_ALL = re.compile(r"^view all (?:posts )?(?:of|by) (?P<name>.+?)(?:['’]s)?(?: posts)?\.?$", re.I)
+_BY_PREFIX = re.compile(r"^(?:written |posted )?by:?\s+", re.I)
+
+
+def _byline_names(scope: etree._Element) -> list[str]:
+    """Author names from a theme's byline or author box ("By Ethan Park", rel=author)."""
+    found = scope.xpath(
+        ".//*[contains(concat(' ',normalize-space(@class),' '),' author ')]//*[contains(@class,'fn') or"
+        " contains(@class,'url')] | .//*[contains(@class,'author-title') or contains(@class,'author-name')]"
+        " | .//a[@rel='author']"
+    )
+    names: list[str] = []
+    for el in found:
+        text = " ".join(el.text_content().split())
+        m = _VIEW_ALL.match(text)
+        name = m.group("name") if m else _BY_PREFIX.sub("", text)
+        if name and len(name) <= 80 and name not in names:
+            names.append(name)
+    return names
 
 
 def _labels_taxonomies() -> list[str]:
