@@ -18,18 +18,18 @@ run: $(STAMP)
 
 ## ruff, mypy and the whole pytest suite
 test: $(STAMP)
-	$(BIN)/ruff check src tests flows benchmarks scripts
-	$(BIN)/ruff format --check src tests flows benchmarks scripts
+	$(BIN)/ruff check src tests flows benchmarks
+	$(BIN)/ruff format --check src tests flows benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check --fix src tests flows benchmarks scripts
-	$(BIN)/ruff format src tests flows benchmarks scripts
+	$(BIN)/ruff check --fix src tests flows benchmarks
+	$(BIN)/ruff format src tests flows benchmarks
 
 ## regenerate the bundled sample in raw/sample from the project's own generator
 sample: $(STAMP)
-	$(BIN)/python scripts/make_sample.py raw/sample
+	rm -rf raw/sample && $(BIN)/python -m cwingest.sample raw/sample
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py

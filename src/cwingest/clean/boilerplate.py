@@ -22,6 +22,7 @@ _MORE = re.compile(
 _LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z() ]{0,20}?)\s*:\s*(.+?)\s*$")
 _BARE_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z() ]{0,20}?)\s*:?\s*$")
 _SPLIT_NAMES = re.compile(r"\s*(?:,|;|\band\b|&|\|)\s*")
+_SPLIT_TERMS = re.compile(r"\s*(?:,|;|\|)\s*")
 
 
 @dataclass(slots=True)
@@ -35,9 +36,13 @@ class Cleaned:
     dropped: int = 0
 
 
-def split_names(value: str) -> list[str]:
-    """Split a byline or term list ("A, B and C") into names, in order."""
-    names = [n.strip(" .\t") for n in _SPLIT_NAMES.split(value)]
+def split_names(value: str, terms: bool = False) -> list[str]:
+    """Split a byline ("A, B and C") or a term list ("Assessment & Grading, Equity").
+
+    Term names may contain "&" and "and", so term lists split on commas only.
+    """
+    splitter = _SPLIT_TERMS if terms else _SPLIT_NAMES
+    names = [n.strip(" .\t") for n in splitter.split(value)]
     return [n for n in names if n]
 
 
@@ -77,7 +82,7 @@ def parse_label(line: str, profiles: Sequence[Profile]) -> tuple[str, list[str]]
     value = m.group(2).strip()
     if re.search(r"[.!?]\s*$", value) and len(value) > 60:
         return None  # a sentence that happens to start with "Issues:", not a label
-    names = split_names(value)
+    names = split_names(value, terms=target != "authors")
     if not names or len(names) > 25:
         return None
     return target, names

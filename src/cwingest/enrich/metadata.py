@@ -13,7 +13,7 @@ from cwingest.clean.profiles import ProfileSet
 from cwingest.enrich.language import detect_language
 from cwingest.enrich.lookups import LookupIndex
 from cwingest.models import Document
-from cwingest.util import sha256_text, slugify
+from cwingest.util import sha256_text
 
 _SMALL_WORDS = frozenset("a an and as at but by for from in into nor of on or per the to via vs with".split())
 _MONTH = (
@@ -133,8 +133,7 @@ def _resolve_terms(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> dict[st
         names.extend(cleaned.labels.get(tax, []))
         if unresolved_ids and not names:
             doc.notes.append(f"unresolved {tax} ids {doc.term_ids[tax]}")
-        # "Uncategorized" is WordPress's default, not a statement about the post.
-        names = [n for n in _dedupe(names) if not (tax == "category" and slugify(n) == "uncategorized")]
+        names = _dedupe(names)
         if names:
             terms[tax] = names
     return terms
@@ -146,6 +145,13 @@ def enrich_document(doc: Document, idx: LookupIndex, profiles: ProfileSet, clean
     site_names = [n.split("=", 1)[1] for n in doc.notes if n.startswith("site_name=")]
     suffixes = [*profiles.all_title_suffixes(), *[p.site_name for p in plist if p.site_name], *site_names]
     title = clean_inline(doc.title_raw) or clean_inline(doc.head_title)
+    if doc.site is None:
+        # A copy that lost its URL still names its site in the title suffix.
+        head = clean_inline(doc.head_title) or title or ""
+        for profile in profiles.sites:
+            if profile.domains and any(head.endswith(sfx) for sfx in profile.title_suffixes):
+                doc.site = profile.domains[0]
+                break
     doc.title = strip_site_suffix(title, suffixes) if title else None
     doc.authors = _dedupe([n for n in (clean_inline(a) for a in _resolve_authors(doc, idx, cleaned)) if n])
     doc.terms = _resolve_terms(doc, idx, cleaned)

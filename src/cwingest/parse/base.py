@@ -53,26 +53,45 @@ class Payload:
                 self._data = fh.read()
         return self._data
 
-    def decoded(self) -> Decoded:
-        """The input as text (see :mod:`cwingest.parse.encoding`)."""
+    def decoded(self, legacy: bool = True) -> Decoded:
+        """The input as text (see :mod:`cwingest.parse.encoding`).
+
+        Args:
+            legacy: allow a detected legacy charset when the bytes are not UTF-8 (HTML and
+                text); JSON must be Unicode, so its readers pass False.
+        """
         if self._decoded is None:
-            self._decoded = decode_bytes(self.data(), self.raw.context.get("content_type"))
+            self._decoded = decode_bytes(self.data(), self.raw.context.get("content_type"),
+                                         legacy=legacy)
         return self._decoded
 
-    def text(self) -> str:
-        """Shorthand for ``decoded().text``."""
-        return self.decoded().text
+    def text(self, legacy: bool = True) -> str:
+        """Shorthand for ``decoded(legacy).text``."""
+        return self.decoded(legacy).text
+
+    def looks_textual(self) -> bool:
+        """True when the head is text in some encoding (a BOM, UTF-16 without one, no NULs)."""
+        from cwingest.parse.encoding import _BOMS, _utf16_without_bom, looks_binary
+
+        head = self.head
+        if any(head.startswith(bom) for bom, _ in _BOMS):
+            return True
+        if b"\x00" in head[:4096] and _utf16_without_bom(head):
+            return True
+        return bool(head.strip()) and not looks_binary(head)
 
     def head_text(self) -> str:
         """The head decoded leniently, for sniffing only."""
+        from cwingest.parse.encoding import _BOMS, _utf16_without_bom
+
         head = self.head
-        for bom, codec in (
-            (b"\xef\xbb\xbf", "utf-8-sig"),
-            (b"\xff\xfe", "utf-16"),
-            (b"\xfe\xff", "utf-16"),
-        ):
+        for bom, codec in _BOMS:
             if head.startswith(bom):
                 return head.decode(codec, errors="ignore")
+        if b"\x00" in head[:4096]:
+            codec16 = _utf16_without_bom(head)
+            if codec16:
+                return head.decode(codec16, errors="ignore")
         return head.decode("utf-8", errors="replace")
 
 

@@ -32,7 +32,7 @@ def sniff(payload: Payload) -> int:
 
 def _envelope(payload: Payload) -> dict[str, Any]:
     try:
-        value = json.loads(payload.text(), strict=False)
+        value = json.loads(payload.text(legacy=False), strict=False)
     except json.JSONDecodeError as exc:
         raise ParseError(f"recorded HTTP exchange is not valid JSON: {exc.msg}") from exc
     if not isinstance(value, dict) or not isinstance(value.get("body"), str):

@@ -163,13 +163,19 @@ def salvage(s: str) -> Salvage:
             levels: list[dict[str, Any]] = []
             current, pos = _members_until_close(s, pos)
             levels.append(current)
-            while pos < len(s) and s[pos] in "}]":
-                closer = s[pos]
+            while pos < len(s) and s[pos] == "}":
                 pos = _skip_ws(s, pos + 1)
-                if closer == "]" or (pos < len(s) and s[pos] == "]"):
-                    break  # we were inside a list of records: the rest is whole records
-                obj, pos = _members_until_close(s, pos)
-                levels.append(obj)
+                if pos < len(s) and s[pos] == ",":
+                    after = _skip_ws(s, pos + 1)
+                    if after < len(s) and s[after] == "{":
+                        break  # the record ended inside a list: the rest is whole records
+                    obj, pos = _members_until_close(s, after)
+                    levels.append(obj)
+                    continue
+                if pos < len(s) and s[pos] == "}":
+                    levels.append({})
+                    continue
+                break
             out.leading_context = levels[0]
             if len(levels) > 1:
                 out.partial.append(levels[-1])

@@ -15,7 +15,6 @@ from cwingest.clean.boilerplate import is_chrome, parse_label
 from cwingest.clean.profiles import Profile, load_profiles
 from cwingest.models import Document, ParseError, ParseResult
 from cwingest.parse.base import Payload
-from cwingest.parse.encoding import looks_binary
 
 name = "text"
 
@@ -41,8 +40,7 @@ _SENTENCE_START = frozenset(
 
 def sniff(payload: Payload) -> int:
     """Any text that decodes is a candidate, at the lowest confidence."""
-    head = payload.head
-    if not head.strip() or looks_binary(head):
+    if not payload.looks_textual():
         return 0
     start = payload.head_text().lstrip("\ufeff \t\r\n")[:200]
     if start.startswith(("WARC/", "<?xml", "<rss", "<feed", "<urlset", "<sitemapindex")):

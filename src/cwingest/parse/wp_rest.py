@@ -47,7 +47,8 @@ def sniff(payload: Payload) -> int:
         return 90 if _REST_HINTS.search(head) else 40
     if _JS_ASSIGN.search(head[:20000]) and "mockedApiResponse" in head[:20000]:
         return 90
-    if len(_FRAGMENT_HINTS.findall(payload.head_text())) >= 1 and '","' in payload.head_text():
+    text = payload.head_text()
+    if _FRAGMENT_HINTS.search(text) and re.search(r'"\s*,\s*"[\w-]+"\s*:', text):
         return 60
     return 0
 
@@ -327,7 +328,7 @@ def _term_lookup(obj: dict[str, Any], site: str | None) -> Lookup:
 
 def parse(payload: Payload) -> ParseResult:
     """Parse REST JSON (whole or cut) into documents and lookups."""
-    text = payload.text()
+    text = payload.text(legacy=False)
     result = ParseResult(source_format=name)
     values, whole = load_values(text)
     source_url = payload.raw.context.get("url") or payload.raw.source_uri
@@ -350,7 +351,9 @@ def parse(payload: Payload) -> ParseResult:
             _attach_leading_string(record, found.leading_string, found.leading_context)
             _add_record(record, payload, result, truncated=True, fallback_url=None)
         result.source_format = name
-    if not result.documents and not result.lookups and not result.skipped and not result.rejects:
+    if not result.documents and not result.lookups and not result.skipped:
+        if result.rejects:
+            raise ParseError(result.rejects[0][1])
         raise ParseError("JSON holds no WordPress post, term or user record")
     return result
 

@@ -1,0 +1,1 @@
+"""Prefect flows for cwingest: thin wiring over :mod:`cwingest.pipeline`."""
