@@ -262,8 +262,15 @@ def record_to_document(
                 result.lookups.append(_user_lookup(user, site))
         for group in embedded.get("wp:term") or []:
             for term in group if isinstance(group, list) else []:
-                if isinstance(term, dict) and is_term_record(term):
+                if not (isinstance(term, dict) and isinstance(term.get("taxonomy"), str)
+                        and isinstance(term.get("name"), str)):
+                    continue
+                if is_term_record(term):
                     result.lookups.append(_term_lookup(term, site))
+                if term["taxonomy"] != "author":  # co-author terms hold logins, not names
+                    names = doc.terms.setdefault(str(term["taxonomy"]), [])
+                    if term["name"] not in names:
+                        names.append(str(term["name"]))
 
     # Titles carried by SEO plugins (with the site suffix still on).
     doc.head_title = _seo_title(obj)
