@@ -80,10 +80,10 @@ def parse_label(line: str, profiles: Sequence[Profile]) -> tuple[str, list[str]]
     if target is None:
         return None
     value = m.group(2).strip()
-    if re.search(r"[.!?]\s*$", value) and len(value) > 60:
+    if re.search(r"[.!?]\s*$", value) and len(value.split()) > 5:
         return None  # a sentence that happens to start with "Issues:", not a label
     names = split_names(value, terms=target != "authors")
-    if not names or len(names) > 25:
+    if not names or len(names) > 25 or any(len(n.split()) > 8 for n in names):
         return None
     return target, names
 

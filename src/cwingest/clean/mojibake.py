@@ -11,18 +11,33 @@ import re
 
 import ftfy
 
-# A UTF-8 lead byte (0xC2-0xF4) seen as Latin-1/cp1252, then a continuation byte
-# (0x80-0xBF) seen as Latin-1 or as the cp1252 punctuation that occupies 0x80-0x9F.
-_CONT = "\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178"
-_SUSPECT = re.compile(f"[\u00c2-\u00f4][{_CONT}]")
-# Latin-1-read-as-cp1252 artefacts and double-encoded sequences ftfy also fixes.
-_SUSPECT_EXTRA = re.compile("[\u0080-\u009f]|\u00c3\u0192|\u00e2\u20ac")
+# Mojibake is UTF-8 read through a single-byte code page: a lead byte (0xC2-0xF4) shown as
+# that code page's character, then a continuation byte (0x80-0xBF) shown the same way. One
+# character class pair per code page seen in the wild keeps the test exact and fast.
+_CODEPAGES = ("latin-1", "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257",
+              "mac_roman", "cp437", "cp850", "iso8859_2", "koi8_r")
+
+
+def _chars(first: int, last: int) -> str:
+    found = {ch for c in _CODEPAGES for ch in bytes(range(first, last + 1)).decode(c, errors="ignore")}
+    return re.escape("".join(sorted(found)))
+
+
+# One pair of classes over all code pages: a false alarm only costs an ftfy call on one line.
+_SUSPECT = re.compile(f"[{_chars(0xC2, 0xF4)}][{_chars(0x80, 0xBF)}]")
+# Latin-1 C1 controls left by a cp1252 mix-up, and the replacement character next to a
+# lead letter (a byte that was lost on the way).
+_SUSPECT_EXTRA = re.compile("[\u0080-\u009f]|[\u00c2-\u00f4\u0100-\u017f]\ufffd|\u00c3[ \u00a0]")
 
 _CONFIG = ftfy.TextFixerConfig(
     unescape_html=False,  # entities are decoded by the HTML stage, with context
     fix_line_breaks=False,
     normalization=None,  # NFC is applied once, later
     explain=False,
+    uncurl_quotes=False,
+    remove_control_chars=False,  # normalisation removes them, once, later  # curly quotes are the author’s, not damage
+    fix_character_width=False,  # full-width CJK forms are content
+    fix_latin_ligatures=False,
 )
 
 

@@ -95,11 +95,16 @@ def _utf16_without_bom(data: bytes) -> str | None:
     sample = data[:4096]
     if len(sample) < 4:
         return None
-    even_nuls = sample[0::2].count(0) / len(sample[0::2])
-    odd_nuls = sample[1::2].count(0) / len(sample[1::2])
-    if odd_nuls > 0.4 and even_nuls < 0.05:
+    even, odd = sample[0::2], sample[1::2]
+    even_nuls = even.count(0) / len(even)
+    odd_nuls = odd.count(0) / len(odd)
+
+    def printable(chars: bytes) -> bool:
+        return sum(1 for b in chars if b >= 32 or b in (9, 10, 13)) >= 0.95 * len(chars)
+
+    if odd_nuls > 0.4 and even_nuls < 0.05 and printable(even):
         return "utf-16-le"
-    if even_nuls > 0.4 and odd_nuls < 0.05:
+    if even_nuls > 0.4 and odd_nuls < 0.05 and printable(odd):
         return "utf-16-be"
     return None
 
