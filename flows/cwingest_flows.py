@@ -24,16 +24,18 @@ def ingest_files(paths: list[str], out: str, raw: str, workers: int) -> dict[str
 
 
 @task(name="rebuild-from-raw", retries=1, retry_delay_seconds=10)
-def rebuild_from_raw(out: str, raw: str, since: datetime | None, until: datetime | None,
-                     workers: int) -> dict[str, Any]:
+def rebuild_from_raw(
+    out: str, raw: str, since: datetime | None, until: datetime | None, workers: int
+) -> dict[str, Any]:
     """Rebuild the curated tables from the raw archive (see ``cwingest backfill``)."""
     summary = pipeline.run_backfill(out=out, raw=raw, since=since, until=until, workers=workers)
     return summary.row() | {"summary": summary.render()}
 
 
 @flow(name="cwingest-ingest", log_prints=True)
-def ingest_flow(paths: list[str] | None = None, out: str = "curated", raw: str = "raw",
-                workers: int = 1) -> dict[str, Any]:
+def ingest_flow(
+    paths: list[str] | None = None, out: str = "curated", raw: str = "raw", workers: int = 1
+) -> dict[str, Any]:
     """Ingest files and folders of any supported format into the curated tables."""
     result = ingest_files(paths or ["raw/sample"], out, raw, workers)
     get_run_logger().info(result["summary"])
@@ -41,8 +43,13 @@ def ingest_flow(paths: list[str] | None = None, out: str = "curated", raw: str =
 
 
 @flow(name="cwingest-backfill", log_prints=True)
-def backfill_flow(out: str = "curated", raw: str = "raw", since: datetime | None = None,
-                  until: datetime | None = None, workers: int = 1) -> dict[str, Any]:
+def backfill_flow(
+    out: str = "curated",
+    raw: str = "raw",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    workers: int = 1,
+) -> dict[str, Any]:
     """Rebuild the curated tables from the raw archive, with no network."""
     result = rebuild_from_raw(out, raw, since, until, workers)
     get_run_logger().info(result["summary"])

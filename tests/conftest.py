@@ -47,7 +47,9 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Ingest paths into a fresh output; returns (out folder, summary)."""
     from cwingest.pipeline import run_ingest
 
-    def _run(*paths: Path | str, out: Path | None = None, raw: Path | None = None, workers: int = 1):  # type: ignore[no-untyped-def]
+    def _run(
+        *paths: Path | str, out: Path | None = None, raw: Path | None = None, workers: int = 1
+    ):  # type: ignore[no-untyped-def]
         out = out or tmp_path / "curated"
         raw = raw or tmp_path / "raw"
         summary = run_ingest([str(p) for p in paths], out=out, raw=raw, workers=workers)

@@ -14,7 +14,10 @@ BAD = {
     "empty.json": (b"", "empty input"),
     "blank.txt": (b"  \n\n \t", "empty input"),
     "garbage.bin": (bytes(range(256)) * 8, "binary content"),
-    "not-utf8.json": ('{"id": 1, "title": {"rendered": "Café"}}'.encode("latin-1"), "invalid UTF-8"),
+    "not-utf8.json": (
+        '{"id": 1, "title": {"rendered": "Café"}}'.encode("latin-1"),
+        "invalid UTF-8",
+    ),
     "nothing.json": (b'{"id": [1, 2, {"x": ', "cut-off record"),
     "not-wordpress.json": (json.dumps({"hello": ["world"]}).encode(), "holds no WordPress"),
     "html-saved-as.txt": (b"\x00\x00\xff\xfe" * 300, "binary content"),
@@ -27,7 +30,9 @@ def test_bad_input_is_rejected_with_a_reason(run, tmp_path: Path, name: str) -> 
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / name).write_bytes(data)
-    (folder / "good.txt").write_text("A Good Title\n\nThis paragraph is a real one, with words enough to count.\n")
+    (folder / "good.txt").write_text(
+        "A Good Title\n\nThis paragraph is a real one, with words enough to count.\n"
+    )
     out, summary = run(folder)
     rejects = table(out, "rejects")
     assert len(rejects) == 1 and summary.rejected == 1
@@ -43,7 +48,9 @@ def test_unreadable_input_is_reported_and_the_run_goes_on(run, tmp_path: Path) -
     folder = tmp_path / "in"
     folder.mkdir()
     os.symlink(tmp_path / "nowhere", folder / "dangling.json")
-    (folder / "good.txt").write_text("Title Here\n\nBody text that is long enough to be a paragraph.\n")
+    (folder / "good.txt").write_text(
+        "Title Here\n\nBody text that is long enough to be a paragraph.\n"
+    )
     out, summary = run(folder, tmp_path / "missing-file.json")
     rejects = table(out, "rejects")
     assert {Path(r["source_uri"]).name for r in rejects} == {"dangling.json", "missing-file.json"}
@@ -54,9 +61,10 @@ def test_unreadable_input_is_reported_and_the_run_goes_on(run, tmp_path: Path) -
 
 
 def test_huge_input_over_the_limit_is_rejected_not_loaded(tmp_path: Path) -> None:
-    from cwingest.pipeline import RunSummary, build, new_run_id
-    from cwingest.acquire.rawstore import RawStore
     from datetime import UTC, datetime
+
+    from cwingest.acquire.rawstore import RawStore
+    from cwingest.pipeline import RunSummary, build, new_run_id
 
     store = RawStore(tmp_path / "raw")
     entry = store.put_bytes(b"<p>" + b"x" * 5000 + b"</p>", "file:///big.html")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import ftfy
 import pytest
@@ -22,11 +21,17 @@ def _ftfy_cases() -> list[tuple[str, dict]]:  # type: ignore[type-arg]
     folder = REAL / "ftfy-test-cases"
     if not folder.exists():
         return []
-    return [(f"{f.stem}:{i}", c) for f in sorted(folder.glob("*.json"))
-            for i, c in enumerate(json.loads(f.read_text("utf-8")))]
+    return [
+        (f"{f.stem}:{i}", c)
+        for f in sorted(folder.glob("*.json"))
+        for i, c in enumerate(json.loads(f.read_text("utf-8")))
+    ]
 
 
-@pytest.mark.parametrize(("label", "case"), _ftfy_cases() or [pytest.param("none", {}, marks=pytest.mark.skip(reason="../shared absent"))])
+@pytest.mark.parametrize(
+    ("label", "case"),
+    _ftfy_cases() or [pytest.param("none", {}, marks=pytest.mark.skip(reason="../shared absent"))],
+)
 def test_mojibake_gate_never_hides_what_ftfy_fixes(label: str, case: dict) -> None:  # type: ignore[type-arg]
     original = case["original"]
     repaired = ftfy.fix_encoding(original)
@@ -75,31 +80,48 @@ def test_normalize_spaces_and_unicode() -> None:
 
 def test_boilerplate_and_labels() -> None:
     profiles = [load_profiles().generic]
-    paras = ["Skip to content", "Author(s): Susan Patrick and Chris Sturgis", "Issue(s): Assessment & Grading, Equity",
-             "Body text here.", "Share this:", "Print Friendly", "More text, then a teaser (more…)", "Author(s)"]
+    paras = [
+        "Skip to content",
+        "Author(s): Susan Patrick and Chris Sturgis",
+        "Issue(s): Assessment & Grading, Equity",
+        "Body text here.",
+        "Share this:",
+        "Print Friendly",
+        "More text, then a teaser (more…)",
+        "Author(s)",
+    ]
     cleaned = clean_paragraphs(paras, profiles)
     assert cleaned.paragraphs == ["Body text here.", "More text, then a teaser"]
-    assert cleaned.labels == {"authors": ["Susan Patrick", "Chris Sturgis"], "issue": ["Assessment & Grading", "Equity"]}
+    assert cleaned.labels == {
+        "authors": ["Susan Patrick", "Chris Sturgis"],
+        "issue": ["Assessment & Grading", "Equity"],
+    }
     assert cleaned.excerpt_cut
 
 
 def test_labels_are_not_read_out_of_prose() -> None:
     profiles = [load_profiles().generic]
-    assert parse_label("Issues: we had many of them, and they were hard to fix in one year.", profiles) is None
+    assert (
+        parse_label("Issues: we had many of them, and they were hard to fix in one year.", profiles)
+        is None
+    )
     assert parse_byline("By the end of the year, every student had a portfolio.") is None
     assert parse_byline("By Thomas Eberhardt") == ["Thomas Eberhardt"]
-    assert parse_byline("by Ben O'Malley and Zoë Castellanos") == ["Ben O'Malley", "Zoë Castellanos"]
+    assert parse_byline("by Ben O'Malley and Zoë Castellanos") == [
+        "Ben O'Malley",
+        "Zoë Castellanos",
+    ]
 
 
 @pytest.mark.parametrize(
     "hostile",
     [
-        '<p>x</p><script>alert(1)</script>',
+        "<p>x</p><script>alert(1)</script>",
         '<img src=x onerror="alert(1)">',
         '<a href="javascript:alert(1)">click</a>',
         '<a href="JaVaScRiPt:alert(1)">click</a>',
         '<iframe src="https://evil.example"></iframe>',
-        '<svg onload=alert(1)><p>x</p></svg>',
+        "<svg onload=alert(1)><p>x</p></svg>",
         '<p style="background:url(javascript:alert(1))">x</p>',
         '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>',
         '<form action="https://evil.example"><input name=q></form>',
@@ -107,7 +129,18 @@ def test_labels_are_not_read_out_of_prose() -> None:
 )
 def test_content_html_is_safe(hostile: str) -> None:
     safe = sanitize_html(hostile).lower()
-    for bad in ("<script", "onerror", "onload", "javascript:", "<iframe", "<svg", "style=", "data:", "<form", "<input"):
+    for bad in (
+        "<script",
+        "onerror",
+        "onload",
+        "javascript:",
+        "<iframe",
+        "<svg",
+        "style=",
+        "data:",
+        "<form",
+        "<input",
+    ):
         assert bad not in safe
 
 
@@ -117,7 +150,9 @@ def test_wxr_utf8_challenges_keep_their_characters() -> None:
     text = path.read_text("utf-8")
     start = text.index("<content:encoded><![CDATA[") + len("<content:encoded><![CDATA[")
     body = text[start : text.index("]]></content:encoded>", start)]
-    paras = [normalize_paragraph(p.text) for p in html_to_paragraphs(parse_html(fix_mojibake(body)))]
+    paras = [
+        normalize_paragraph(p.text) for p in html_to_paragraphs(parse_html(fix_mojibake(body)))
+    ]
     joined = "\n".join(paras)
     for ch in ("\u202e", "\u200d", "👩", "𝐇", "ש"):
         if ch in body:

@@ -18,11 +18,27 @@ TEXT = "Zoë’s “report” — café"
         (codecs.BOM_UTF8 + TEXT.encode("utf-8"), "utf-8-sig", "bom"),
         (TEXT.encode("utf-16"), "utf-16", "bom"),
         (TEXT.encode("utf-32"), "utf-32", "bom"),
-        (("Saved without a byte-order mark. " * 10 + TEXT).encode("utf-16-le"), "utf-16-le", "detected"),
+        (
+            ("Saved without a byte-order mark. " * 10 + TEXT).encode("utf-16-le"),
+            "utf-16-le",
+            "detected",
+        ),
         (TEXT.encode("utf-8"), "utf-8", "utf-8"),
-        (("<?xml version='1.0' encoding='windows-1252'?><a>" + TEXT + "</a>").encode("cp1252"), "cp1252", "declared"),
-        (('<html><head><meta charset="iso-8859-1"></head><p>' + TEXT + "</p>").encode("cp1252"), "cp1252", "declared"),
-        (("A plain copy: " + TEXT + " and more words in English here. " * 3).encode("cp1252"), "cp1252", "detected"),
+        (
+            ("<?xml version='1.0' encoding='windows-1252'?><a>" + TEXT + "</a>").encode("cp1252"),
+            "cp1252",
+            "declared",
+        ),
+        (
+            ('<html><head><meta charset="iso-8859-1"></head><p>' + TEXT + "</p>").encode("cp1252"),
+            "cp1252",
+            "declared",
+        ),
+        (
+            ("A plain copy: " + TEXT + " and more words in English here. " * 3).encode("cp1252"),
+            "cp1252",
+            "detected",
+        ),
     ],
 )
 def test_decode_order(data: bytes, encoding: str, method: str) -> None:
@@ -32,7 +48,9 @@ def test_decode_order(data: bytes, encoding: str, method: str) -> None:
 
 
 def test_a_lying_declaration_falls_back_to_what_decodes() -> None:
-    data = ('<meta charset="utf-8"><p>' + TEXT + " and enough English words to detect.</p>").encode("cp1252")
+    data = ('<meta charset="utf-8"><p>' + TEXT + " and enough English words to detect.</p>").encode(
+        "cp1252"
+    )
     assert TEXT in decode_bytes(data).text
 
 

@@ -100,7 +100,9 @@ def test_backfill_rebuilds_from_the_raw_archive_alone(tmp_path: Path, sample: Pa
     assert _snapshot(tmp_path / "ingested") == _snapshot(tmp_path / "rebuilt")
 
 
-def test_a_failing_run_publishes_nothing(run, sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_run_publishes_nothing(
+    run, sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     out, _ = run(sample / "rest")
     before = {name: table(out, name) for name in TABLES}
     links = {name: os.readlink(out / name) for name in TABLES}
@@ -133,7 +135,9 @@ def test_sample_posts_merge_their_copies(run, sample: Path) -> None:  # type: ig
     assert p["authors"] == ["Zoë Lindqvist"]
     assert p["issues"] == ["Assessment & Grading", "Equity"]
     assert p["source_count"] >= 3
-    relations = sorted(s["relation"] for s in table(out, "post_sources") if s["post_id"] == p["post_id"])
+    relations = sorted(
+        s["relation"] for s in table(out, "post_sources") if s["post_id"] == p["post_id"]
+    )
     assert relations.count("canonical") == 1 and "excerpt_of" in relations
     assert set(table(out, "issues")[0]) == {"name", "slug", "post_count"}
     authors = {a["name"]: a["post_count"] for a in table(out, "authors")}

@@ -22,10 +22,14 @@ def _post_records(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, list):
         for v in value:
             found += _post_records(v)
-    elif isinstance(value, dict):
-        if isinstance(value.get("id"), int) and isinstance(value.get("type"), str) and "content" in value \
-                and value["type"] not in ("attachment", "comment") and "post" not in value:
-            found.append(value)
+    elif isinstance(value, dict) and (
+        isinstance(value.get("id"), int)
+        and isinstance(value.get("type"), str)
+        and "content" in value
+        and value["type"] not in ("attachment", "comment")
+        and "post" not in value
+    ):
+        found.append(value)
     return found
 
 
@@ -67,8 +71,14 @@ def test_core_fixture_every_post_record_is_a_document(run, tmp_path: Path) -> No
             assert terms[cat] in post["categories"]
 
 
-FRONTITY = ["post-60.json", "posts.json", "posts-from-category-7.json",
-            "posts-from-category-7-page-2.json", "page-211.json", "page-with-subpage.json"]
+FRONTITY = [
+    "post-60.json",
+    "posts.json",
+    "posts-from-category-7.json",
+    "posts-from-category-7-page-2.json",
+    "page-211.json",
+    "page-with-subpage.json",
+]
 
 
 @pytest.mark.parametrize("name", FRONTITY)
@@ -108,11 +118,20 @@ def test_ids_resolve_through_listings_in_the_same_input_set(run, tmp_path: Path)
     bare = [{k: v for k, v in rec.items() if k != "_embedded"} for rec in page]
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "posts-no-embed.json").write_text(json.dumps(bare))
-    listings = [folder / f for f in ("categories-list.json", "categories-list-page-2.json",
-                                     "tags-list.json", "author-list.json")]
+    listings = [
+        folder / f
+        for f in (
+            "categories-list.json",
+            "categories-list-page-2.json",
+            "tags-list.json",
+            "author-list.json",
+        )
+    ]
     out, _ = run(tmp_path / "in", *listings)
     posts = {p["wp_id"]: p for p in table(out, "posts")}
-    users = {u["id"]: u["name"] for u in json.loads((folder / "author-list.json").read_text("utf-8"))}
+    users = {
+        u["id"]: u["name"] for u in json.loads((folder / "author-list.json").read_text("utf-8"))
+    }
     cats = {c["id"]: c["name"] for f in listings[:2] for c in json.loads(f.read_text("utf-8"))}
     tags = {t["id"]: t["name"] for t in json.loads(listings[2].read_text("utf-8"))}
     for rec in page:
@@ -150,7 +169,9 @@ def test_recorded_site_authors_and_terms_match_ground_truth(run) -> None:  # typ
     assert checked >= 20
     logins = {t["name"] for t in truth["coauthor_terms"]} if truth.get("coauthor_terms") else set()
     for post in posts:
-        assert not set(post["authors"]) & (logins - {a for g in expected.values() for a in g["authors"]})
+        assert not set(post["authors"]) & (
+            logins - {a for g in expected.values() for a in g["authors"]}
+        )
 
 
 def test_recorded_error_responses_are_rejected_with_their_status(run) -> None:  # type: ignore[no-untyped-def]
@@ -158,4 +179,6 @@ def test_recorded_error_responses_are_rejected_with_their_status(run) -> None:  
     out, _ = run(folder / "04_cw_post_past_end_400.json", folder / "09_hidden_post_401.json")
     rejects = table(out, "rejects")
     assert sorted(r["detail"] for r in rejects) == [
-        "recorded HTTP 400 response: no content", "recorded HTTP 401 response: no content"]
+        "recorded HTTP 400 response: no content",
+        "recorded HTTP 401 response: no content",
+    ]

@@ -7,10 +7,25 @@ import json
 from cwingest.parse.lenient_json import salvage
 
 RECORDS = [
-    {"id": 1, "title": {"rendered": "One"}, "content": {"rendered": "<p>First post.</p>", "protected": False},
-     "excerpt": {"rendered": "<p>First</p>"}, "author": 3, "issue": [7], "class_list": ["post-1", "issue-a"]},
-    {"id": 2, "title": {"rendered": "Two"}, "content": {"rendered": "<p>Second post.</p>", "protected": False}},
-    {"id": 3, "title": {"rendered": "Three"}, "content": {"rendered": "<p>Third post, long.</p>", "protected": False}},
+    {
+        "id": 1,
+        "title": {"rendered": "One"},
+        "content": {"rendered": "<p>First post.</p>", "protected": False},
+        "excerpt": {"rendered": "<p>First</p>"},
+        "author": 3,
+        "issue": [7],
+        "class_list": ["post-1", "issue-a"],
+    },
+    {
+        "id": 2,
+        "title": {"rendered": "Two"},
+        "content": {"rendered": "<p>Second post.</p>", "protected": False},
+    },
+    {
+        "id": 3,
+        "title": {"rendered": "Three"},
+        "content": {"rendered": "<p>Third post, long.</p>", "protected": False},
+    },
 ]
 
 

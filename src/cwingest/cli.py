@@ -21,22 +21,30 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(
         prog="cwingest",
-        description="Turn WordPress dumps, exports, pages and captures into a clean Parquet corpus.",
+        description="Turn WordPress dumps, exports, pages and captures into a clean corpus.",
     )
     parser.add_argument("--version", action="version", version=f"cwingest {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--out", default="curated", help="folder of the curated tables (default: curated)")
+        p.add_argument(
+            "--out", default="curated", help="folder of the curated tables (default: curated)"
+        )
         p.add_argument("--raw", default="raw", help="raw archive folder (default: raw)")
         p.add_argument("--workers", type=int, default=1, help="parallel parse workers (default: 1)")
 
     ingest = sub.add_parser("ingest", help="ingest files and folders of any supported format")
-    ingest.add_argument("paths", nargs="+", help="files or folders (formats are detected from content)")
+    ingest.add_argument(
+        "paths", nargs="+", help="files or folders (formats are detected from content)"
+    )
     common(ingest)
 
-    backfill = sub.add_parser("backfill", help="rebuild curated tables from the raw archive, no network")
-    backfill.add_argument("--since", type=_iso_date, help="only inputs fetched at or after this date")
+    backfill = sub.add_parser(
+        "backfill", help="rebuild curated tables from the raw archive, no network"
+    )
+    backfill.add_argument(
+        "--since", type=_iso_date, help="only inputs fetched at or after this date"
+    )
     backfill.add_argument("--until", type=_iso_date, help="only inputs fetched before this date")
     common(backfill)
     return parser
@@ -52,10 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "ingest":
-            summary = pipeline.run_ingest(args.paths, out=args.out, raw=args.raw, workers=args.workers)
+            summary = pipeline.run_ingest(
+                args.paths, out=args.out, raw=args.raw, workers=args.workers
+            )
         else:
-            summary = pipeline.run_backfill(out=args.out, raw=args.raw, since=args.since,
-                                            until=args.until, workers=args.workers)
+            summary = pipeline.run_backfill(
+                out=args.out, raw=args.raw, since=args.since, until=args.until, workers=args.workers
+            )
     except KeyboardInterrupt:
         print("cwingest: interrupted; nothing was published", file=sys.stderr)
         return 130

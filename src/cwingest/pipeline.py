@@ -123,7 +123,7 @@ def process_raw(raw: RawInput, store_root: str, max_bytes: int) -> RawOutcome:
     if not path.exists():
         outcome.fatal = ("missing raw object", f"{raw.stored_path} is not in the raw archive")
         return outcome
-    payload = Payload(raw=raw, opener=lambda: open(path, "rb"), max_bytes=max_bytes)
+    payload = Payload(raw=raw, opener=lambda: path.open("rb"), max_bytes=max_bytes)
     try:
         try:
             reader = detect(payload, READERS)
@@ -148,13 +148,27 @@ def process_raw(raw: RawInput, store_root: str, max_bytes: int) -> RawOutcome:
         try:
             cleaned = clean_document(doc, profiles)
         except Exception as exc:  # one bad document must not lose the rest of the input
-            outcome.rejects.append(("clean", "cleaning failed", f"document {doc.index}: {type(exc).__name__}: {exc}"[:300]))
+            outcome.rejects.append(
+                (
+                    "clean",
+                    "cleaning failed",
+                    f"document {doc.index}: {type(exc).__name__}: {exc}"[:300],
+                )
+            )
             continue
         if not doc.content_text and not doc.excerpt and not doc.title_raw:
-            outcome.rejects.append(("clean", "no content", f"document {doc.index} has no text or title left after cleaning"))
+            outcome.rejects.append(
+                (
+                    "clean",
+                    "no content",
+                    f"document {doc.index} has no text or title left after cleaning",
+                )
+            )
             continue
         outcome.docs.append(document_to_json(doc))
-        outcome.labels.append(json.dumps({"labels": cleaned.labels, "excerpt_cut": cleaned.excerpt_cut}))
+        outcome.labels.append(
+            json.dumps({"labels": cleaned.labels, "excerpt_cut": cleaned.excerpt_cut})
+        )
     return outcome
 
 
@@ -173,7 +187,8 @@ class Spool:
             "CREATE TABLE docs (doc_id TEXT PRIMARY KEY, data TEXT, labels TEXT, post_id TEXT)"
         )
         self.db.execute(
-            "CREATE TABLE lookups (site TEXT, kind TEXT, taxonomy TEXT, id INTEGER, name TEXT, slug TEXT, names TEXT)"
+            "CREATE TABLE lookups (site TEXT, kind TEXT, taxonomy TEXT, id INTEGER, name TEXT,"
+            " slug TEXT, names TEXT)"
         )
 
     def add(self, outcome: RawOutcome) -> None:
@@ -182,11 +197,15 @@ class Spool:
         for data, labels in zip(outcome.docs, outcome.labels, strict=True):
             doc_id = f"{outcome.raw_id}:{json.loads(data)['index']}"
             rows.append((doc_id, data, labels))
-        self.db.executemany("INSERT OR REPLACE INTO docs (doc_id, data, labels) VALUES (?,?,?)", rows)
+        self.db.executemany(
+            "INSERT OR REPLACE INTO docs (doc_id, data, labels) VALUES (?,?,?)", rows
+        )
         self.db.executemany(
             "INSERT INTO lookups VALUES (?,?,?,?,?,?,?)",
-            [(lk.site, lk.kind, lk.taxonomy, lk.id, lk.name, lk.slug, json.dumps(lk.names))
-             for lk in outcome.lookups],
+            [
+                (lk.site, lk.kind, lk.taxonomy, lk.id, lk.name, lk.slug, json.dumps(lk.names))
+                for lk in outcome.lookups
+            ],
         )
 
     def lookups(self) -> Iterator[Lookup]:
@@ -196,7 +215,9 @@ class Spool:
 
     def docs(self, order: str = "doc_id") -> Iterator[tuple[str, str, str, str | None]]:
         """(doc_id, data, labels, post_id) in a stable order."""
-        yield from self.db.execute(f"SELECT doc_id, data, labels, post_id FROM docs ORDER BY {order}")
+        yield from self.db.execute(
+            f"SELECT doc_id, data, labels, post_id FROM docs ORDER BY {order}"
+        )
 
     def update(self, rows: Iterable[tuple[str, str]], column: str) -> None:
         """Set ``column`` for (value, doc_id) pairs."""
@@ -213,8 +234,13 @@ def _progress(total: int, label: str) -> Any:
         return None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    progress = Progress("[progress.description]{task.description}", BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    )
     progress.start()
     progress.add_task(label, total=total)
     return progress
@@ -236,8 +262,18 @@ def build(
     work.mkdir()
     writer = TableWriter(out, summary.run_id)
     try:
-        _build(entries, out, work, store, summary, writer, extra_rejects or [], unreadable or [],
-               workers, max_bytes)
+        _build(
+            entries,
+            out,
+            work,
+            store,
+            summary,
+            writer,
+            extra_rejects or [],
+            unreadable or [],
+            workers,
+            max_bytes,
+        )
         writer.publish()
     except BaseException:
         writer.abort()
@@ -247,9 +283,18 @@ def build(
     return summary
 
 
-def _build(entries: list[RawInput], out: Path, work: Path, store: RawStore, summary: RunSummary,
-           writer: TableWriter, rejects: list[dict[str, Any]], unreadable: list[Unreadable],
-           workers: int, max_bytes: int) -> None:
+def _build(
+    entries: list[RawInput],
+    out: Path,
+    work: Path,
+    store: RawStore,
+    summary: RunSummary,
+    writer: TableWriter,
+    rejects: list[dict[str, Any]],
+    unreadable: list[Unreadable],
+    workers: int,
+    max_bytes: int,
+) -> None:
     entries = sorted({entry_key(e): e for e in entries}.values(), key=entry_key)
     by_raw: dict[str, RawInput] = {}
     for e in entries:  # parse each byte sequence once, under its smallest source URI
@@ -262,8 +307,12 @@ def _build(entries: list[RawInput], out: Path, work: Path, store: RawStore, summ
     if workers > 1 and len(raws) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results: Iterable[RawOutcome] = pool.map(
-                process_raw, raws, [str(store.root)] * len(raws), [max_bytes] * len(raws),
-                chunksize=4)
+                process_raw,
+                raws,
+                [str(store.root)] * len(raws),
+                [max_bytes] * len(raws),
+                chunksize=4,
+            )
             for outcome in results:
                 _collect(outcome, spool, outcomes, progress)
     else:
@@ -284,8 +333,19 @@ def _build(entries: list[RawInput], out: Path, work: Path, store: RawStore, summ
         cleaned = Cleaned([], [], found["labels"], found["excerpt_cut"])
         enrich_document(doc, index, profiles, cleaned)
         updates.append((document_to_json(doc), doc_id))
-        keys.append(DocKey(doc_id, doc.content_sha256, doc.site, doc.wp_id, doc.url,
-                           doc.source_format, doc.is_excerpt_only, doc.modified_at, doc.word_count))
+        keys.append(
+            DocKey(
+                doc_id,
+                doc.content_sha256,
+                doc.site,
+                doc.wp_id,
+                doc.url,
+                doc.source_format,
+                doc.is_excerpt_only,
+                doc.modified_at,
+                doc.word_count,
+            )
+        )
         if len(updates) >= 2000:
             spool.update(updates, "data")
             updates = []
@@ -313,7 +373,7 @@ def _build(entries: list[RawInput], out: Path, work: Path, store: RawStore, summ
         group: list[Any] = []
         current = None
         for _doc_id, data, _labels, post_key in spool.docs(order="post_id"):
-            pid = post_key.split(":")[0]
+            pid = str(post_key).split(":")[0]
             if current is not None and pid != current:
                 yield from emit(current, group)
                 group = []
@@ -337,7 +397,10 @@ def _build(entries: list[RawInput], out: Path, work: Path, store: RawStore, summ
 
     summary.posts = writer.stage("posts", post_rows())
     summary.posts_new, summary.posts_updated, summary.posts_unchanged = (
-        stats["new"], stats["updated"], stats["unchanged"])
+        stats["new"],
+        stats["updated"],
+        stats["unchanged"],
+    )
     writer.stage("post_sources", sorted(source_rows, key=lambda r: (r["raw_id"], r["doc_index"])))
     spool.close()
 
@@ -346,8 +409,15 @@ def _build(entries: list[RawInput], out: Path, work: Path, store: RawStore, summ
     summary.skipped = skipped
     summary.rejected = len(reject_rows)
     writer.stage("raw_records", raw_rows)
-    writer.stage("rejects", sorted(reject_rows, key=lambda r: tuple(str(r[k]) for k in
-                                   ("source_uri", "raw_id", "stage", "error", "detail"))))
+    writer.stage(
+        "rejects",
+        sorted(
+            reject_rows,
+            key=lambda r: tuple(
+                str(r[k]) for k in ("source_uri", "raw_id", "stage", "error", "detail")
+            ),
+        ),
+    )
     writer.stage("authors", _name_rows(author_counts))
     writer.stage("issues", _name_rows(issue_counts))
     summary.finished_at = datetime.now(UTC)
@@ -356,7 +426,9 @@ def _build(entries: list[RawInput], out: Path, work: Path, store: RawStore, summ
     writer.stage("runs", runs)
 
 
-def _collect(outcome: RawOutcome, spool: Spool, outcomes: dict[str, RawOutcome], progress: Any) -> None:
+def _collect(
+    outcome: RawOutcome, spool: Spool, outcomes: dict[str, RawOutcome], progress: Any
+) -> None:
     spool.add(outcome)
     outcome.docs_count = len(outcome.docs)
     outcome.docs, outcome.labels, outcome.lookups = [], [], []  # keep only the counts in memory
@@ -372,7 +444,9 @@ def _count(counter: dict[str, tuple[str, int]], name: str) -> None:
 
 
 def _name_rows(counter: dict[str, tuple[str, int]]) -> list[dict[str, Any]]:
-    return [{"name": name, "slug": slug, "post_count": n} for slug, (name, n) in sorted(counter.items())]
+    return [
+        {"name": name, "slug": slug, "post_count": n} for slug, (name, n) in sorted(counter.items())
+    ]
 
 
 def _row_hash(row: dict[str, Any]) -> str:
@@ -386,8 +460,9 @@ def _previous_hashes(out: Path) -> dict[str, str]:
     return {r["post_id"]: _row_hash(r) for r in table.to_pylist()}
 
 
-def _raw_and_reject_rows(entries: list[RawInput], outcomes: dict[str, RawOutcome],
-                         unreadable: list[Unreadable]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+def _raw_and_reject_rows(
+    entries: list[RawInput], outcomes: dict[str, RawOutcome], unreadable: list[Unreadable]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     raw_rows: list[dict[str, Any]] = []
     reject_rows: list[dict[str, Any]] = []
     skipped = 0
@@ -397,29 +472,67 @@ def _raw_and_reject_rows(entries: list[RawInput], outcomes: dict[str, RawOutcome
     for e in entries:
         o = outcomes[e.raw_id]
         parsed_here = first_uri[e.raw_id] == e.source_uri
-        raw_rows.append({
-            "raw_id": e.raw_id, "source_uri": e.source_uri, "source_format": o.source_format,
-            "encoding": o.encoding, "fetched_at": e.fetched_at, "byte_size": e.byte_size,
-            "stored_path": e.stored_path, "documents": o.docs_count,
-            "skipped": o.skipped, "status": "rejected" if o.fatal else "parsed",
-        })
+        raw_rows.append(
+            {
+                "raw_id": e.raw_id,
+                "source_uri": e.source_uri,
+                "source_format": o.source_format,
+                "encoding": o.encoding,
+                "fetched_at": e.fetched_at,
+                "byte_size": e.byte_size,
+                "stored_path": e.stored_path,
+                "documents": o.docs_count,
+                "skipped": o.skipped,
+                "status": "rejected" if o.fatal else "parsed",
+            }
+        )
         if not parsed_here:
             continue
         skipped += o.skipped
         if o.fatal:
-            reject_rows.append({"raw_id": e.raw_id, "source_uri": e.source_uri, "stage": "parse",
-                                "error": o.fatal[0], "detail": o.fatal[1]})
+            reject_rows.append(
+                {
+                    "raw_id": e.raw_id,
+                    "source_uri": e.source_uri,
+                    "stage": "parse",
+                    "error": o.fatal[0],
+                    "detail": o.fatal[1],
+                }
+            )
         for stage, error, detail in o.rejects:
-            reject_rows.append({"raw_id": e.raw_id, "source_uri": e.source_uri, "stage": stage,
-                                "error": error, "detail": detail})
+            reject_rows.append(
+                {
+                    "raw_id": e.raw_id,
+                    "source_uri": e.source_uri,
+                    "stage": stage,
+                    "error": error,
+                    "detail": detail,
+                }
+            )
     for u in unreadable:
-        raw_rows.append({
-            "raw_id": None, "source_uri": u.source_uri, "source_format": None, "encoding": None,
-            "fetched_at": None, "byte_size": None, "stored_path": None, "documents": 0,
-            "skipped": 0, "status": "rejected",
-        })
-        reject_rows.append({"raw_id": None, "source_uri": u.source_uri, "stage": "acquire",
-                            "error": u.error, "detail": u.detail})
+        raw_rows.append(
+            {
+                "raw_id": None,
+                "source_uri": u.source_uri,
+                "source_format": None,
+                "encoding": None,
+                "fetched_at": None,
+                "byte_size": None,
+                "stored_path": None,
+                "documents": 0,
+                "skipped": 0,
+                "status": "rejected",
+            }
+        )
+        reject_rows.append(
+            {
+                "raw_id": None,
+                "source_uri": u.source_uri,
+                "stage": "acquire",
+                "error": u.error,
+                "detail": u.detail,
+            }
+        )
     raw_rows.sort(key=lambda r: (r["source_uri"], r["raw_id"] or ""))
     return raw_rows, _unique(reject_rows), skipped
 
@@ -441,8 +554,11 @@ def _ledger(out: Path, store: RawStore) -> list[RawInput]:
     if table is None:
         return []
     index = {entry_key(e): e for e in store.entries()}
-    wanted = {(r["raw_id"], r["source_uri"]) for r in table.select(["raw_id", "source_uri"]).to_pylist()
-              if r["raw_id"]}
+    wanted = {
+        (r["raw_id"], r["source_uri"])
+        for r in table.select(["raw_id", "source_uri"]).to_pylist()
+        if r["raw_id"]
+    }
     return [index[k] for k in sorted(wanted) if k in index]
 
 
@@ -451,12 +567,18 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
-def run_ingest(paths: list[str], out: str | Path = "curated", raw: str | Path = "raw",
-               workers: int = 1) -> RunSummary:
+def run_ingest(
+    paths: list[str], out: str | Path = "curated", raw: str | Path = "raw", workers: int = 1
+) -> RunSummary:
     """Archive files and folders, then rebuild the output from all inputs it holds."""
     started = datetime.now(UTC)
-    summary = RunSummary(new_run_id(), "ingest", {"paths": paths, "out": str(out), "raw": str(raw),
-                                                  "workers": workers}, started, out=str(out))
+    summary = RunSummary(
+        new_run_id(),
+        "ingest",
+        {"paths": paths, "out": str(out), "raw": str(raw), "workers": workers},
+        started,
+        out=str(out),
+    )
     store = RawStore(raw)
     new: list[RawInput] = []
     unreadable: list[Unreadable] = []
@@ -467,20 +589,32 @@ def run_ingest(paths: list[str], out: str | Path = "curated", raw: str | Path = 
         return build(entries, Path(out), store, summary, unreadable=unreadable, workers=workers)
 
 
-def run_backfill(out: str | Path = "curated", raw: str | Path = "raw", since: datetime | None = None,
-                 until: datetime | None = None, workers: int = 1) -> RunSummary:
+def run_backfill(
+    out: str | Path = "curated",
+    raw: str | Path = "raw",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    workers: int = 1,
+) -> RunSummary:
     """Rebuild the output from the raw archive alone (no network, no original files).
 
     Without ``since``/``until`` every archived input is used. With them, the inputs fetched
     in that range are (re)processed together with those the output already holds.
     """
     started = datetime.now(UTC)
-    summary = RunSummary(new_run_id(), "backfill", {"out": str(out), "raw": str(raw), "since": since,
-                                                    "until": until, "workers": workers},
-                         started, out=str(out))
+    summary = RunSummary(
+        new_run_id(),
+        "backfill",
+        {"out": str(out), "raw": str(raw), "since": since, "until": until, "workers": workers},
+        started,
+        out=str(out),
+    )
     store = RawStore(raw)
     with store.locked():
-        chosen = [e for e in store.entries()
-                  if (since is None or e.fetched_at >= since) and (until is None or e.fetched_at < until)]
+        chosen = [
+            e
+            for e in store.entries()
+            if (since is None or e.fetched_at >= since) and (until is None or e.fetched_at < until)
+        ]
         entries = chosen if since is None and until is None else _ledger(Path(out), store) + chosen
         return build(entries, Path(out), store, summary, workers=workers)

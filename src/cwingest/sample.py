@@ -54,7 +54,11 @@ _ISSUES = [
     (401, "Assessment & Grading", "assessment-grading"),
     (412, "Equity", "equity"),
 ]
-_AUTHORS = [(7, "Maya Okafor", "mokafor"), (9, "Luis Ferreira", "lferreira"), (11, "Zoë Lindqvist", "zlindqvist")]
+_AUTHORS = [
+    (7, "Maya Okafor", "mokafor"),
+    (9, "Luis Ferreira", "lferreira"),
+    (11, "Zoë Lindqvist", "zlindqvist"),
+]
 
 
 @dataclass
@@ -86,8 +90,14 @@ def make_posts(seed: int = 20110301) -> list[SamplePost]:
     titles = [
         ("Learning Targets Students Can Explain", "learning-targets-students-can-explain"),
         ("Re-Assessment Without the Loopholes", "re-assessment-without-the-loopholes"),
-        ("What Families Asked About the New Report Card", "what-families-asked-about-the-new-report-card"),
-        ("Flexible Pacing and the Students Who Fall Behind", "flexible-pacing-and-the-students-who-fall-behind"),
+        (
+            "What Families Asked About the New Report Card",
+            "what-families-asked-about-the-new-report-card",
+        ),
+        (
+            "Flexible Pacing and the Students Who Fall Behind",
+            "flexible-pacing-and-the-students-who-fall-behind",
+        ),
         ("Calibrating Rubrics on Thursdays", "calibrating-rubrics-on-thursdays"),
     ]
     posts = []
@@ -127,23 +137,48 @@ def rest_record(post: SamplePost, embed: bool = True) -> dict[str, object]:
         "link": post.link,
         "title": {"rendered": html.escape(post.title, quote=False).replace("’", "&#8217;")},
         "content": {"rendered": post.html(), "protected": False},
-        "excerpt": {"rendered": f"<p>{html.escape(post.paragraphs[0], quote=False)} [&hellip;]</p>\n",
-                    "protected": False},
+        "excerpt": {
+            "rendered": f"<p>{html.escape(post.paragraphs[0], quote=False)} [&hellip;]</p>\n",
+            "protected": False,
+        },
         "author": post.author[0],
         "featured_media": 0,
         "issue": [t[0] for t in post.issues],
         "coauthors": [],
-        "class_list": [f"post-{post.wp_id}", "cw_post", "type-cw_post", "status-publish", "hentry",
-                       *[f"issue-{t[2]}" for t in post.issues]],
+        "class_list": [
+            f"post-{post.wp_id}",
+            "cw_post",
+            "type-cw_post",
+            "status-publish",
+            "hentry",
+            *[f"issue-{t[2]}" for t in post.issues],
+        ],
         "yoast_head": f"<title>{html.escape(post.title)} - Aurora Institute</title>\n"
-                      '<meta property="og:site_name" content="Aurora Institute" />\n',
+        '<meta property="og:site_name" content="Aurora Institute" />\n',
     }
     if embed:
         record["_embedded"] = {
-            "author": [{"id": post.author[0], "name": post.author[1], "slug": post.author[2],
-                        "link": f"{SITE}/author/{post.author[2]}/", "avatar_urls": {}}],
-            "wp:term": [[{"id": t[0], "name": html.escape(t[1]), "slug": t[2], "taxonomy": "issue",
-                          "link": f"{SITE}/issue/{t[2]}/"} for t in post.issues]],
+            "author": [
+                {
+                    "id": post.author[0],
+                    "name": post.author[1],
+                    "slug": post.author[2],
+                    "link": f"{SITE}/author/{post.author[2]}/",
+                    "avatar_urls": {},
+                }
+            ],
+            "wp:term": [
+                [
+                    {
+                        "id": t[0],
+                        "name": html.escape(t[1]),
+                        "slug": t[2],
+                        "taxonomy": "issue",
+                        "link": f"{SITE}/issue/{t[2]}/",
+                    }
+                    for t in post.issues
+                ]
+            ],
         }
     return record
 
@@ -152,6 +187,9 @@ def html_page(post: SamplePost) -> str:
     """A saved copy of the post's rendered page, theme chrome included."""
     issues = ", ".join(t[1] for t in post.issues)
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in post.paragraphs)
+    classes = f"post-{post.wp_id} cw_post type-cw_post status-publish hentry " + " ".join(
+        "issue-" + t[2] for t in post.issues
+    )
     return f"""<!DOCTYPE html>
 <html lang="en-US">
 <head>
@@ -166,7 +204,7 @@ def html_page(post: SamplePost) -> str:
 <a class="skip-link screen-reader-text" href="#content">Skip to content</a>
 <header><nav><a href="/">Home</a> <a href="/blog/">Blog</a></nav></header>
 <main id="content">
-<article id="post-{post.wp_id}" class="post-{post.wp_id} cw_post type-cw_post status-publish hentry {' '.join('issue-' + t[2] for t in post.issues)}">
+<article id="post-{post.wp_id}" class="{classes}">
 <h1 class="entry-title">{html.escape(post.title)}</h1>
 <div class="entry-content">
 <p class="cw-authors">Author(s): {html.escape(post.author[1])}</p>
@@ -186,16 +224,22 @@ def text_copy(post: SamplePost) -> str:
     """A "save as text" copy of the rendered page, chrome and all."""
     issues = ", ".join(t[1] for t in post.issues)
     body = "\n\n".join(post.paragraphs)
-    return (f"Skip to content\nAurora Institute\n\n{post.title}\n\nCompetencyWorks Blog\n\n"
-            f"Author(s): {post.author[1]}\n\nIssue(s): {issues}\n\n\n{body}\n\n\nAuthor(s)\n")
+    return (
+        f"Skip to content\nAurora Institute\n\n{post.title}\n\nCompetencyWorks Blog\n\n"
+        f"Author(s): {post.author[1]}\n\nIssue(s): {issues}\n\n\n{body}\n\n\nAuthor(s)\n"
+    )
 
 
 def listing_text(posts: list[SamplePost]) -> str:
     """A text copy of an old competencyworks.org listing page (teasers cut at "(more…)")."""
     months = ["January", "February", "March", "April", "May", "June"]
-    parts = ["CompetencyWorks is an online resource dedicated to providing information and knowledge "
-             "about competency education in the K-12 education system. This sample was invented by cwingest.",
-             "a project of", "inacol logo"]
+    parts = [
+        "CompetencyWorks is an online resource dedicated to providing information and knowledge "
+        "about competency education in the K-12 education system. "
+        "This sample was invented by cwingest.",
+        "a project of",
+        "inacol logo",
+    ]
     for post in posts:
         y, m, d = post.date_gmt[:10].split("-")
         parts.append(post.title)
@@ -214,21 +258,38 @@ def write_sample(folder: str | Path) -> list[Path]:
     files: dict[str, bytes] = {}
     page = [rest_record(p) for p in posts[:3]]
     files["rest/cw_post-page1-embed.json"] = json.dumps(page, indent=1).encode()
-    terms = [{"id": t[0], "name": html.escape(t[1]), "slug": t[2], "taxonomy": "issue",
-              "link": f"{SITE}/issue/{t[2]}/", "count": 1} for t in _ISSUES]
+    terms = [
+        {
+            "id": t[0],
+            "name": html.escape(t[1]),
+            "slug": t[2],
+            "taxonomy": "issue",
+            "link": f"{SITE}/issue/{t[2]}/",
+            "count": 1,
+        }
+        for t in _ISSUES
+    ]
     files["rest/issue-terms.json"] = json.dumps(terms).encode()
     # A dump cut off at both ends, saved without a JSON extension: the first record starts
     # inside its content, the last one stops mid-sentence.
     dump = json.dumps([rest_record(p, embed=False) for p in posts[2:5]])
     start = dump.index("<p>", dump.index('"content"')) + 40
-    cut = dump.index("<\\/p>", dump.rindex('"content"')) - 25 if "<\\/p>" in dump else len(dump) - 200
+    cut = (
+        dump.index("<\\/p>", dump.rindex('"content"')) - 25 if "<\\/p>" in dump else len(dump) - 200
+    )
     files["rest/dump-cut-both-ends.html"] = dump.replace("/", "\\/")[start:cut].encode()
-    fixture = "var mockedApiResponse = {};\n\nmockedApiResponse.PostModel = " + json.dumps(
-        rest_record(posts[3], embed=False), indent=4) + ";\n"
+    fixture = (
+        "var mockedApiResponse = {};\n\nmockedApiResponse.PostModel = "
+        + json.dumps(rest_record(posts[3], embed=False), indent=4)
+        + ";\n"
+    )
     files["rest/wp-api-fixture.js"] = fixture.encode()
-    files["rest/posts.jsonl"] = "\n".join(
-        json.dumps(rest_record(p, embed=False)) for p in posts[3:5]).encode() + b"\n"
-    files["rest/wrapped.json"] = json.dumps({"exported": "2019-06-01", "posts": [rest_record(posts[4])]}).encode()
+    files["rest/posts.jsonl"] = (
+        "\n".join(json.dumps(rest_record(p, embed=False)) for p in posts[3:5]).encode() + b"\n"
+    )
+    files["rest/wrapped.json"] = json.dumps(
+        {"exported": "2019-06-01", "posts": [rest_record(posts[4])]}
+    ).encode()
     files["pages/" + posts[0].slug + ".html"] = html_page(posts[0]).encode()
     files["text/" + posts[1].slug + ".txt"] = text_copy(posts[1]).encode()
     files["text/" + posts[2].slug + "-cp1252.txt"] = text_copy(posts[2]).encode("cp1252")
@@ -237,9 +298,13 @@ def write_sample(folder: str | Path) -> list[Path]:
     files["bad/empty.json"] = b""
     files["bad/garbage.bin"] = random.Random(7).randbytes(2048)
     files["bad/nothing-salvageable.json"] = b'{"id": [1, 2, {"unterminated": '
-    files["bad/not-utf8.json"] = json.dumps({"id": 1, "title": {"rendered": "Caf\u00e9"},
-                                            "content": {"rendered": "<p>x</p>"}}).replace(
-        "\\u00e9", "\u00e9").encode("latin-1")
+    files["bad/not-utf8.json"] = (
+        json.dumps(
+            {"id": 1, "title": {"rendered": "Caf\u00e9"}, "content": {"rendered": "<p>x</p>"}}
+        )
+        .replace("\\u00e9", "\u00e9")
+        .encode("latin-1")
+    )
     written = []
     for rel, data in sorted(files.items()):
         path = root / rel

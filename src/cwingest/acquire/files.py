@@ -62,9 +62,7 @@ def file_uri(path: Path) -> str:
     return path.resolve().as_uri()
 
 
-def archive_files(
-    paths: Iterable[str | Path], store: RawStore
-) -> Iterator[RawInput | Unreadable]:
+def archive_files(paths: Iterable[str | Path], store: RawStore) -> Iterator[RawInput | Unreadable]:
     """Archive every file under ``paths``; yield what was archived or why it was not."""
     for path in iter_files(paths, exclude=[store.root / "objects"]):
         uri = file_uri(path) if path.exists() else f"file://{path}"

@@ -164,7 +164,6 @@ class RawStore:
         return open(self.object_path(raw_id), "rb")
 
 
-
 def entry_key(entry: RawInput) -> tuple[str, str]:
     """Primary key of a manifest entry."""
     return (entry.raw_id, entry.source_uri)

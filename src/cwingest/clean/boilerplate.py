@@ -47,8 +47,10 @@ def split_names(value: str, terms: bool = False) -> list[str]:
 
 
 _BYLINE = re.compile(r"^(?:by|written by|posted by)\s+(?P<names>[^\n:]{2,160})$", re.IGNORECASE)
-_NAME = re.compile(r"^(?:[A-Z][\w’'.\-]*|de|da|van|von|der|den|del|la|le|du|bin|al)"
-                   r"(?:\s+(?:[A-Z][\w’'.\-]*|de|da|van|von|der|den|del|la|le|du|bin|al)){0,4}$")
+_NAME = re.compile(
+    r"^(?:[A-Z][\w’'.\-]*|de|da|van|von|der|den|del|la|le|du|bin|al)"
+    r"(?:\s+(?:[A-Z][\w’'.\-]*|de|da|van|von|der|den|del|la|le|du|bin|al)){0,4}$"
+)
 
 
 def looks_like_names(names: list[str]) -> bool:
@@ -91,7 +93,7 @@ def parse_label(line: str, profiles: Sequence[Profile]) -> tuple[str, list[str]]
 def is_bare_label(line: str, profiles: Sequence[Profile]) -> bool:
     """True for a label left without its value ("Author(s)" at the end of a page)."""
     m = _BARE_LABEL.match(line)
-    return bool(m) and any(m.group(1).strip().casefold() in p.labels for p in profiles)
+    return m is not None and any(m.group(1).strip().casefold() in p.labels for p in profiles)
 
 
 def is_chrome(line: str, profiles: Sequence[Profile]) -> bool:

@@ -42,8 +42,9 @@ class Paragraph:
 
 def parse_html(markup: str) -> etree._Element:
     """Parse a page or a fragment into an element tree (never fetches anything)."""
-    parser = html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
-                             recover=True, huge_tree=False)
+    parser = html.HTMLParser(
+        remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=False
+    )
     markup = markup.strip()
     if markup.startswith("<?xml"):  # lxml refuses str input with an encoding declaration
         end = markup.find("?>")

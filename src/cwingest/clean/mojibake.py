@@ -14,12 +14,26 @@ import ftfy
 # Mojibake is UTF-8 read through a single-byte code page: a lead byte (0xC2-0xF4) shown as
 # that code page's character, then a continuation byte (0x80-0xBF) shown the same way. One
 # character class pair per code page seen in the wild keeps the test exact and fast.
-_CODEPAGES = ("latin-1", "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257",
-              "mac_roman", "cp437", "cp850", "iso8859_2", "koi8_r")
+_CODEPAGES = (
+    "latin-1",
+    "cp1252",
+    "cp1250",
+    "cp1251",
+    "cp1253",
+    "cp1254",
+    "cp1257",
+    "mac_roman",
+    "cp437",
+    "cp850",
+    "iso8859_2",
+    "koi8_r",
+)
 
 
 def _chars(first: int, last: int) -> str:
-    found = {ch for c in _CODEPAGES for ch in bytes(range(first, last + 1)).decode(c, errors="ignore")}
+    found = {
+        ch for c in _CODEPAGES for ch in bytes(range(first, last + 1)).decode(c, errors="ignore")
+    }
     return re.escape("".join(sorted(found)))
 
 
@@ -34,8 +48,8 @@ _CONFIG = ftfy.TextFixerConfig(
     fix_line_breaks=False,
     normalization=None,  # NFC is applied once, later
     explain=False,
-    uncurl_quotes=False,
-    remove_control_chars=False,  # normalisation removes them, once, later  # curly quotes are the author’s, not damage
+    uncurl_quotes=False,  # curly quotes are the author’s, not damage
+    remove_control_chars=False,  # normalisation removes them, once, later
     fix_character_width=False,  # full-width CJK forms are content
     fix_latin_ligatures=False,
 )

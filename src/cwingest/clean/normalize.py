@@ -26,5 +26,7 @@ def normalize_line(text: str) -> str:
 
 def normalize_paragraph(text: str) -> str:
     """Normalise a paragraph, keeping its internal line breaks (from ``<br>``)."""
-    lines = [normalize_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = [
+        normalize_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    ]
     return "\n".join(line for line in lines if line)

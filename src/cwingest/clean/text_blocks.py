@@ -11,7 +11,9 @@ def _hard_wrapped(lines: list[str]) -> bool:
     body = lines[:-1]
     if len(body) < 4:
         return False
-    wrapped = sum(1 for ln in body if 45 <= len(ln) <= 80 and not ln.rstrip().endswith((".", ":", "?", "!")))
+    wrapped = sum(
+        1 for ln in body if 45 <= len(ln) <= 80 and not ln.rstrip().endswith((".", ":", "?", "!"))
+    )
     return wrapped / len(body) >= 0.7
 
 
@@ -23,10 +25,7 @@ def text_to_paragraphs(text: str) -> list[str]:
     (mail at 72 columns) are joined back into their paragraph.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _BLANK.search(text):
-        blocks = _BLANK.split(text)
-    else:
-        blocks = text.split("\n")
+    blocks = _BLANK.split(text) if _BLANK.search(text) else text.split("\n")
     out: list[str] = []
     for block in blocks:
         lines = [ln.strip() for ln in block.split("\n") if ln.strip()]

@@ -15,8 +15,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 # How much a format usually knows about a post, richest first (canonical rule tie-break).
 FORMAT_RICHNESS = {
-    "wp_rest_json": 5, "wxr": 5, "html": 4, "warc_html": 4, "text": 2,
-    "html_listing": 1, "text_listing": 1,
+    "wp_rest_json": 5,
+    "wxr": 5,
+    "html": 4,
+    "warc_html": 4,
+    "text": 2,
+    "html_listing": 1,
+    "text_listing": 1,
 }
 
 
@@ -92,8 +97,13 @@ class UnionFind:
 def canonical_rank(d: DocKey) -> tuple[object, ...]:
     """Sort key: the best document first (full text, richest format, newest, longest)."""
     modified = d.modified_at.timestamp() if d.modified_at else float("-inf")
-    return (d.is_excerpt_only, -FORMAT_RICHNESS.get(d.source_format, 0), -modified,
-            -d.word_count, d.doc_id)
+    return (
+        d.is_excerpt_only,
+        -FORMAT_RICHNESS.get(d.source_format, 0),
+        -modified,
+        -d.word_count,
+        d.doc_id,
+    )
 
 
 def cluster(docs: Iterable[DocKey]) -> dict[str, list[DocKey]]:

@@ -56,8 +56,11 @@ def relation_of(doc: Document, canonical: Document) -> tuple[str, float | None]:
     if doc.is_excerpt_only and not canonical.is_excerpt_only:
         return "excerpt_of", similarity(canonical.content_text, doc.content_text, containment=True)
     if (
-        doc.modified_at and canonical.modified_at and doc.modified_at < canonical.modified_at
-        and doc.wp_id is not None and doc.wp_id == canonical.wp_id
+        doc.modified_at
+        and canonical.modified_at
+        and doc.modified_at < canonical.modified_at
+        and doc.wp_id is not None
+        and doc.wp_id == canonical.wp_id
     ):
         return "older_version", similarity(canonical.content_text, doc.content_text)
     return "near_duplicate", similarity(canonical.content_text, doc.content_text)
@@ -90,7 +93,8 @@ def merge_group(post_id: str, docs: list[Document]) -> dict[str, Any]:
         terms[tax] = _union_names([d.terms.get(tax, []) for d in docs])
     other = [
         {"taxonomy": tax, "name": name}
-        for tax, names in terms.items() if tax not in CORE_TAXONOMIES
+        for tax, names in terms.items()
+        if tax not in CORE_TAXONOMIES
         for name in names
     ]
     first_seen: datetime | None = min(fetched) if fetched else None

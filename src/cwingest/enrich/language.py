@@ -10,11 +10,19 @@ from __future__ import annotations
 import re
 
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("the and of to in is that for it with as was on are be this by not or have from at".split()),
+    "en": frozenset(
+        "the and of to in is that for it with as was on are be this by not or have from at".split()
+    ),
     "es": frozenset("el la de que y en los se del las un por con no una su para es al lo".split()),
-    "fr": frozenset("le la de et les des en un une du que est pour qui dans pas au sur ne se".split()),
-    "de": frozenset("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine".split()),
-    "pt": frozenset("de a o que e do da em um para com não uma os no se na por mais as dos".split()),
+    "fr": frozenset(
+        "le la de et les des en un une du que est pour qui dans pas au sur ne se".split()
+    ),
+    "de": frozenset(
+        "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine".split()
+    ),
+    "pt": frozenset(
+        "de a o que e do da em um para com não uma os no se na por mais as dos".split()
+    ),
     "it": frozenset("di e il la che in un per non una sono del della le si con da è gli".split()),
     "nl": frozenset("de en van het een in is dat op te zijn met voor niet aan er ook als".split()),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cwingest.models import Lookup
 
@@ -33,7 +34,7 @@ class LookupIndex:
         """Index lookups; on conflicting names the lexicographically smallest wins (stable)."""
         idx = cls()
 
-        def put(d: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
+        def put(d: dict[Any, Any], key: object, value: object) -> None:
             if key not in d or str(value) < str(d[key]):
                 d[key] = value
 
@@ -54,7 +55,7 @@ class LookupIndex:
                 put(idx.coauthor_slugs, (lk.site, lk.slug), name)
         return idx
 
-    def _get(self, d: dict, site: str | None, *key: object) -> object | None:  # type: ignore[type-arg]
+    def _get(self, d: dict[Any, Any], site: str | None, *key: object) -> object | None:
         value = d.get((site, *key))
         if value is None and site is not None:
             value = d.get((None, *key))

@@ -15,7 +15,9 @@ from cwingest.enrich.lookups import LookupIndex
 from cwingest.models import Document
 from cwingest.util import sha256_text
 
-_SMALL_WORDS = frozenset("a an and as at but by for from in into nor of on or per the to via vs with".split())
+_SMALL_WORDS = frozenset(
+    "a an and as at but by for from in into nor of on or per the to via vs with".split()
+)
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
@@ -56,10 +58,7 @@ def strip_site_suffix(title: str, suffixes: list[str]) -> str:
     """Remove a site suffix (" - Aurora Institute") from a page title."""
     seps = (" - ", " – ", " — ", " | ", " · ", " » ", " :: ", " &#8211; ")
     for suffix in suffixes:
-        if suffix.startswith(seps):
-            tails = [suffix]
-        else:
-            tails = [sep + suffix.strip() for sep in seps]
+        tails = [suffix] if suffix.startswith(seps) else [sep + suffix.strip() for sep in seps]
         for tail in tails:
             if title.endswith(tail) and len(title) > len(tail):
                 return title[: -len(tail)].strip()
@@ -89,7 +88,7 @@ def _resolve_authors(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> list[
     if byline and doc.coauthor_ids:
         return byline
     if doc.coauthor_ids:
-        names = []
+        names: list[str] = []
         for tid in doc.coauthor_ids:
             slug = idx.term_slug(doc.site, "author", tid)
             display = idx.coauthor_display(doc.site, slug) if slug else None
@@ -139,11 +138,17 @@ def _resolve_terms(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> dict[st
     return terms
 
 
-def enrich_document(doc: Document, idx: LookupIndex, profiles: ProfileSet, cleaned: Cleaned) -> None:
+def enrich_document(
+    doc: Document, idx: LookupIndex, profiles: ProfileSet, cleaned: Cleaned
+) -> None:
     """Fill title, authors, terms, dates, original_source, language, counts and hash."""
     plist = profiles_for(doc, profiles)
     site_names = [n.split("=", 1)[1] for n in doc.notes if n.startswith("site_name=")]
-    suffixes = [*profiles.all_title_suffixes(), *[p.site_name for p in plist if p.site_name], *site_names]
+    suffixes = [
+        *profiles.all_title_suffixes(),
+        *[p.site_name for p in plist if p.site_name],
+        *site_names,
+    ]
     title = clean_inline(doc.title_raw) or clean_inline(doc.head_title)
     if doc.site is None:
         # A copy that lost its URL still names its site in the title suffix.
@@ -153,7 +158,9 @@ def enrich_document(doc: Document, idx: LookupIndex, profiles: ProfileSet, clean
                 doc.site = profile.domains[0]
                 break
     doc.title = strip_site_suffix(title, suffixes) if title else None
-    doc.authors = _dedupe([n for n in (clean_inline(a) for a in _resolve_authors(doc, idx, cleaned)) if n])
+    doc.authors = _dedupe(
+        [n for n in (clean_inline(a) for a in _resolve_authors(doc, idx, cleaned)) if n]
+    )
     doc.terms = _resolve_terms(doc, idx, cleaned)
     doc.published_at = parse_date(doc.published_raw, doc.published_is_gmt)
     doc.modified_at = parse_date(doc.modified_raw, doc.modified_is_gmt)

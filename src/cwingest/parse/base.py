@@ -61,8 +61,9 @@ class Payload:
                 text); JSON must be Unicode, so its readers pass False.
         """
         if self._decoded is None:
-            self._decoded = decode_bytes(self.data(), self.raw.context.get("content_type"),
-                                         legacy=legacy)
+            self._decoded = decode_bytes(
+                self.data(), self.raw.context.get("content_type"), legacy=legacy
+            )
         return self._decoded
 
     def text(self, legacy: bool = True) -> str:

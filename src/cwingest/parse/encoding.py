@@ -136,13 +136,12 @@ def decode_bytes(data: bytes, http_content_type: str | None = None, legacy: bool
     if looks_binary(data):
         raise ParseError("binary content, not text (NUL or control bytes)")
     label = declared_charset(data, http_content_type)
-    if label:
-        codec = normalise_label(label)
-        if codec:
-            try:
-                return Decoded(data.decode(codec), codec, "declared")
-            except UnicodeDecodeError:
-                pass  # declarations lie (a cp1252 page that says utf-8): fall through
+    declared = normalise_label(label) if label else None
+    if declared:
+        try:
+            return Decoded(data.decode(declared), declared, "declared")
+        except UnicodeDecodeError:
+            pass  # declarations lie (a cp1252 page that says utf-8): fall through
     try:
         return Decoded(data.decode("utf-8"), "utf-8", "utf-8")
     except UnicodeDecodeError as exc:
@@ -158,7 +157,7 @@ def _detect_legacy(data: bytes) -> Decoded:
     best = matches.best()
     if best is None or best.encoding is None:
         raise ParseError("undecodable bytes: not UTF-8 and no legacy charset fits")
-    codec = best.encoding
+    codec: str = best.encoding
     # Western text with a few curly quotes fits several code pages equally well; WordPress
     # content saved on Windows is overwhelmingly cp1252, so it wins a near tie.
     for m in matches:

@@ -24,8 +24,15 @@ from cwingest.util import site_of
 name = "html"
 
 _CONTENT_SELECTORS = (
-    ".entry-content", "[itemprop='articleBody']", ".post-content", ".article-content",
-    ".single-content", ".post-entry", ".td-post-content", ".post-body", ".entry",
+    ".entry-content",
+    "[itemprop='articleBody']",
+    ".post-content",
+    ".article-content",
+    ".single-content",
+    ".post-entry",
+    ".td-post-content",
+    ".post-body",
+    ".entry",
 )
 _ENTRY_SELECTORS = "article, .hentry, .type-post, .post"
 _HTML_START = re.compile(r"(?i)<!doctype\s+html|<html[\s>]")
@@ -156,9 +163,9 @@ def parse(payload: Payload) -> ParseResult:
         result.documents.append(doc)
     else:
         for entry in entries:
-            doc = _listing_entry(entry, payload, result, site)
-            if doc is not None:
-                result.documents.append(doc)
+            excerpt = _listing_entry(entry, payload, result, site)
+            if excerpt is not None:
+                result.documents.append(excerpt)
     if not result.documents:
         raise ParseError("HTML page holds no post")
     return result
@@ -168,21 +175,36 @@ def _first(values: list[Any]) -> str | None:
     return str(values[0]).strip() if values and str(values[0]).strip() else None
 
 
-def _single(root: etree._Element, payload: Payload, result: ParseResult, url: str | None,
-            site: str | None, profile: Any, site_name: str | None) -> Document:
+def _single(
+    root: etree._Element,
+    payload: Payload,
+    result: ParseResult,
+    url: str | None,
+    site: str | None,
+    profile: Any,
+    site_name: str | None,
+) -> Document:
     body = root.find(".//body")
     article = _select(root, ("article.hentry", "article", ".hentry")) if body is not None else None
     classes = _classes(body) + _classes(article)
-    doc = Document(raw_id=payload.raw.raw_id, source_uri=payload.raw.source_uri,
-                   source_format=name, index=len(result.documents),
-                   fetched_at=payload.raw.fetched_at, site=site, url=url)
+    doc = Document(
+        raw_id=payload.raw.raw_id,
+        source_uri=payload.raw.source_uri,
+        source_format=name,
+        index=len(result.documents),
+        fetched_at=payload.raw.fetched_at,
+        site=site,
+        url=url,
+    )
     for cls in classes:
         m = re.fullmatch(r"(?:postid|post|page-id)-(\d+)", cls)
         if m and doc.wp_id is None:
             doc.wp_id = int(m.group(1))
         if cls.startswith("type-"):
             doc.post_type = cls[5:]
-        elif cls.startswith("single-") and doc.post_type is None and cls != "single-format-standard":
+        elif (
+            cls.startswith("single-") and doc.post_type is None and cls != "single-format-standard"
+        ):
             doc.post_type = cls[7:]
         if cls.startswith("status-"):
             doc.status = cls[7:]
@@ -204,7 +226,11 @@ def _single(root: etree._Element, payload: Payload, result: ParseResult, url: st
     doc.published_raw = (
         _meta(root, "article:published_time", "datePublished")
         or _ld_value(ld, "datePublished")
-        or _first(root.xpath("//time[contains(@class,'published') or contains(@class,'entry-date')]/@datetime"))
+        or _first(
+            root.xpath(
+                "//time[contains(@class,'published') or contains(@class,'entry-date')]/@datetime"
+            )
+        )
     )
     doc.modified_raw = (
         _meta(root, "article:modified_time", "og:updated_time", "dateModified")
@@ -239,15 +265,18 @@ def _single(root: etree._Element, payload: Payload, result: ParseResult, url: st
     return doc
 
 
-_VIEW_ALL = re.compile(r"^view all (?:posts )?(?:of|by) (?P<name>.+?)(?:['’]s)?(?: posts)?\.?$", re.I)
+_VIEW_ALL = re.compile(
+    r"^view all (?:posts )?(?:of|by) (?P<name>.+?)(?:['’]s)?(?: posts)?\.?$", re.I
+)
 _BY_PREFIX = re.compile(r"^(?:written |posted )?by:?\s+", re.I)
 
 
 def _byline_names(scope: etree._Element) -> list[str]:
     """Author names from a theme's byline or author box ("By Ethan Park", rel=author)."""
     found = scope.xpath(
-        ".//*[contains(concat(' ',normalize-space(@class),' '),' author ')]//*[contains(@class,'fn') or"
-        " contains(@class,'url')] | .//*[contains(@class,'author-title') or contains(@class,'author-name')]"
+        ".//*[contains(concat(' ',normalize-space(@class),' '),' author ')]"
+        "//*[contains(@class,'fn') or contains(@class,'url')]"
+        " | .//*[contains(@class,'author-title') or contains(@class,'author-name')]"
         " | .//a[@rel='author']"
     )
     names: list[str] = []
@@ -274,23 +303,35 @@ def _ld_value(items: list[dict[str, Any]], key: str) -> str | None:
 def _trafilatura_main(markup: str) -> str:
     import trafilatura
 
-    extracted = trafilatura.extract(markup, output_format="html", include_comments=False,
-                                    include_tables=True, favor_precision=True)
+    extracted = trafilatura.extract(
+        markup,
+        output_format="html",
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+    )
     return extracted or ""
 
 
-def _listing_entry(entry: etree._Element, payload: Payload, result: ParseResult,
-                   site: str | None) -> Document | None:
+def _listing_entry(
+    entry: etree._Element, payload: Payload, result: ParseResult, site: str | None
+) -> Document | None:
     title_el = _select(entry, (".entry-title", "h2", "h3", "h1"))
     if title_el is None:
         result.skip("listing entry without title")
         return None
     link = title_el.xpath(".//a/@href") or entry.xpath(".//a[@rel='bookmark']/@href")
     url = str(link[0]) if link else None
-    doc = Document(raw_id=payload.raw.raw_id, source_uri=payload.raw.source_uri,
-                   source_format="html_listing", index=len(result.documents),
-                   fetched_at=payload.raw.fetched_at, site=site_of(url) or site, url=url,
-                   title_raw=title_el.text_content().strip())
+    doc = Document(
+        raw_id=payload.raw.raw_id,
+        source_uri=payload.raw.source_uri,
+        source_format="html_listing",
+        index=len(result.documents),
+        fetched_at=payload.raw.fetched_at,
+        site=site_of(url) or site,
+        url=url,
+        title_raw=title_el.text_content().strip(),
+    )
     for cls in _classes(entry):
         m = re.fullmatch(r"post-(\d+)", cls)
         if m:
@@ -310,7 +351,7 @@ def _listing_entry(entry: etree._Element, payload: Payload, result: ParseResult,
         return None
     doc.body_html = html.tostring(content, encoding="unicode")
     doc.is_excerpt_only = bool(
-        _classes(content) and "entry-summary" in _classes(content)
+        (_classes(content) and "entry-summary" in _classes(content))
         or content.xpath(".//a[contains(@class,'more-link')]")
     )
     return doc

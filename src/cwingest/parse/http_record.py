@@ -23,7 +23,7 @@ _ENVELOPE = re.compile(r'^\s*\{\s*"(?:url|method|status|reason|headers)"\s*:')
 def sniff(payload: Payload) -> int:
     """An object whose first keys are those of a recorded exchange."""
     head = payload.head_text().lstrip("\ufeff")
-    if _ENVELOPE.match(head) and '"body"' in payload.head_text() or (
+    if (_ENVELOPE.match(head) and '"body"' in payload.head_text()) or (
         _ENVELOPE.match(head) and payload.raw.byte_size > len(payload.head)
     ):
         return 95
@@ -48,7 +48,7 @@ def parse(payload: Payload) -> ParseResult:
     status = env.get("status")
     if isinstance(status, int) and status >= 400:
         raise ParseError(f"recorded HTTP {status} response: no content")
-    headers = env.get("headers") if isinstance(env.get("headers"), dict) else {}
+    headers: dict[str, Any] = env["headers"] if isinstance(env.get("headers"), dict) else {}
     content_type = env.get("content_type") or _header(headers, "content-type") or ""
     body = env["body"].encode("utf-8")
     inner_raw = RawInput(
@@ -57,7 +57,11 @@ def parse(payload: Payload) -> ParseResult:
         fetched_at=payload.raw.fetched_at,
         byte_size=len(body),
         stored_path=payload.raw.stored_path,
-        context={**payload.raw.context, "url": env.get("url"), "content_type": "text/plain; charset=utf-8"},
+        context={
+            **payload.raw.context,
+            "url": env.get("url"),
+            "content_type": "text/plain; charset=utf-8",
+        },
     )
     inner = Payload(raw=inner_raw, opener=lambda: _bytes_io(body), max_bytes=payload.max_bytes)
     inner._data = body
@@ -66,7 +70,11 @@ def parse(payload: Payload) -> ParseResult:
         reader = detect(inner, readers)
     except ParseError:
         result = ParseResult(source_format=name)
-        kind = "sitemap" if "sitemap" in body[:2000].decode("utf-8", "ignore") else content_type or "unknown"
+        kind = (
+            "sitemap"
+            if "sitemap" in body[:2000].decode("utf-8", "ignore")
+            else content_type or "unknown"
+        )
         result.skip(f"recorded response without posts ({kind.split(';')[0]})")
         return result
     result = reader.parse(inner)

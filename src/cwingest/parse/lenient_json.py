@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _DECODER = json.JSONDecoder(strict=False)
+_scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009 - untyped in typeshed
 _WS = re.compile(r"[ \t\r\n]*")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\"\\/bfnrt])")
@@ -60,7 +61,7 @@ def read_value(s: str, i: int, depth: int = 0) -> Partial:
     c = s[i]
     if c == '"':
         try:
-            value, end = json.decoder.scanstring(s, i + 1, False)
+            value, end = _scanstring(s, i + 1, False)
             return Partial(value, end, True)
         except json.JSONDecodeError:
             return Partial(decode_partial_string(s[i + 1 :]), len(s), False)
@@ -91,11 +92,11 @@ def read_value(s: str, i: int, depth: int = 0) -> Partial:
         text = m.group(0)
         if m.end() == len(s):  # a number at the very end may itself be cut
             return Partial(None, m.end(), False)
-        value: Any = float(text) if any(ch in text for ch in ".eE") else int(text)
-        return Partial(value, m.end(), True)
-    for literal, value in (("true", True), ("false", False), ("null", None)):
+        number: Any = float(text) if any(ch in text for ch in ".eE") else int(text)
+        return Partial(number, m.end(), True)
+    for literal, constant in (("true", True), ("false", False), ("null", None)):
         if s.startswith(literal, i):
-            return Partial(value, i + len(literal), True)
+            return Partial(constant, i + len(literal), True)
     raise ValueError(f"unexpected character {c!r} at {i}")
 
 
@@ -112,7 +113,7 @@ def read_members(s: str, i: int, depth: int = 0) -> tuple[dict[str, Any], int, b
         if s[j] != '"':
             raise ValueError(f"expected a key at {j}")
         try:
-            key, j = json.decoder.scanstring(s, j + 1, False)
+            key, j = _scanstring(s, j + 1, False)
         except json.JSONDecodeError:
             return obj, len(s), False
         j = _skip_ws(s, j)

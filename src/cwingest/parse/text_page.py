@@ -9,6 +9,7 @@ per entry, each with its own title and date.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from cwingest.clean.boilerplate import is_chrome, parse_label
@@ -109,13 +110,19 @@ def parse(payload: Payload) -> ParseResult:
 
 
 def _new_doc(payload: Payload, result: ParseResult, fmt: str, site: str | None) -> Document:
-    return Document(raw_id=payload.raw.raw_id, source_uri=payload.raw.source_uri,
-                    source_format=fmt, index=len(result.documents),
-                    fetched_at=payload.raw.fetched_at, site=site)
+    return Document(
+        raw_id=payload.raw.raw_id,
+        source_uri=payload.raw.source_uri,
+        source_format=fmt,
+        index=len(result.documents),
+        fetched_at=payload.raw.fetched_at,
+        site=site,
+    )
 
 
-def _parse_single(lines: list[str], plist: list[Profile], payload: Payload,
-                  result: ParseResult, site: str | None) -> None:
+def _parse_single(
+    lines: list[str], plist: list[Profile], payload: Payload, result: ParseResult, site: str | None
+) -> None:
     doc = _new_doc(payload, result, name, site)
     candidates: list[int] = []
     consumed: set[int] = set()
@@ -161,8 +168,14 @@ def _names(value: str) -> list[str]:
     return [n for n in split_names(value) if n]
 
 
-def _parse_listing(lines: list[str], separators: set[str], plist: list[Profile],
-                   payload: Payload, result: ParseResult, site: str | None) -> None:
+def _parse_listing(
+    lines: list[str],
+    separators: set[str],
+    plist: list[Profile],
+    payload: Payload,
+    result: ParseResult,
+    site: str | None,
+) -> None:
     blocks: list[list[str]] = [[]]
     if any(ln.strip().casefold() in separators for ln in lines):
         for ln in lines:
@@ -174,10 +187,11 @@ def _parse_listing(lines: list[str], separators: set[str], plist: list[Profile],
         # No separators: an entry starts at the line before each date line.
         starts = [i - 1 for i, ln in enumerate(lines) if DATE_LINE.match(ln.strip()) and i > 0]
         bounds = [0, *starts, len(lines)]
-        blocks = [lines[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        blocks = [lines[a:b] for a, b in itertools.pairwise(bounds)]
     for block in blocks:
-        content = [(k, ln.strip()) for k, ln in enumerate(block)
-                   if ln.strip() and not is_chrome(ln, plist)]
+        content = [
+            (k, ln.strip()) for k, ln in enumerate(block) if ln.strip() and not is_chrome(ln, plist)
+        ]
         if not content:
             continue
         date_pos = next((j for j, (_, ln) in enumerate(content[:40]) if DATE_LINE.match(ln)), None)

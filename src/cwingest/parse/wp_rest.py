@@ -21,7 +21,9 @@ from cwingest.util import site_of
 
 name = "wp_rest_json"
 
-_JS_ASSIGN = re.compile(r"^[ \t]*(?:var[ \t]+)?[A-Za-z_$][\w$.]*(?:\[[^\]\n]*\])?[ \t]*=[ \t]*(?=[\[{])", re.M)
+_JS_ASSIGN = re.compile(
+    r"^[ \t]*(?:var[ \t]+)?[A-Za-z_$][\w$.]*(?:\[[^\]\n]*\])?[ \t]*=[ \t]*(?=[\[{])", re.M
+)
 _FRAGMENT_HINTS = re.compile(
     r'"(?:rendered|date_gmt|modified_gmt|class_list|yoast_head|guid|slug|featured_media)"\s*:'
 )
@@ -30,13 +32,26 @@ _REST_HINTS = re.compile(r'"(?:id|slug|rendered|taxonomy|date_gmt|display_name|n
 REST_BASE_TAXONOMY = {"categories": "category", "tags": "post_tag", "coauthors": "author"}
 # Top-level fields that hold lists of ids but are not taxonomies.
 _NOT_TAXONOMY = {"coauthors", "content_media", "block_ids", "acf", "meta", "sticky"}
-_SKIP_TYPES = {"attachment", "nav_menu_item", "revision", "wp_block", "wp_template",
-               "wp_template_part", "wp_navigation", "wp_global_styles", "customize_changeset",
-               "oembed_cache", "user_request", "wp_font_face", "wp_font_family"}
+_SKIP_TYPES = {
+    "attachment",
+    "nav_menu_item",
+    "revision",
+    "wp_block",
+    "wp_template",
+    "wp_template_part",
+    "wp_navigation",
+    "wp_global_styles",
+    "customize_changeset",
+    "oembed_cache",
+    "user_request",
+    "wp_font_face",
+    "wp_font_family",
+}
 _REVISION_SLUG = re.compile(r"^\d+-(?:revision|autosave)-v\d+$")
 
 
 # -- sniffing -------------------------------------------------------------------------------
+
 
 def sniff(payload: Payload) -> int:
     """JSON or a JS fixture is certain; a fragment with REST field names is likely."""
@@ -55,6 +70,7 @@ def sniff(payload: Payload) -> int:
 
 # -- top-level loading --------------------------------------------------------------------
 
+
 def load_values(text: str) -> tuple[list[tuple[str, Any]], bool]:
     """Every JSON value in ``text`` with a label, and whether the text was whole.
 
@@ -72,11 +88,13 @@ def load_values(text: str) -> tuple[list[tuple[str, Any]], bool]:
     lines = [ln for ln in stripped.splitlines() if ln.strip()]
     if len(lines) > 1:
         try:
-            return [(f"line {i + 1}", json.loads(ln, strict=False)) for i, ln in enumerate(lines)], True
+            return [
+                (f"line {i + 1}", json.loads(ln, strict=False)) for i, ln in enumerate(lines)
+            ], True
         except json.JSONDecodeError:
             pass
     decoder = json.JSONDecoder(strict=False)
-    values: list[tuple[str, Any]] = []
+    values = []
     pos = 0
     try:
         while pos < len(stripped):
@@ -104,6 +122,7 @@ def _load_js_assignments(text: str) -> list[tuple[str, Any]]:
 
 
 # -- record classification ----------------------------------------------------------------
+
 
 def is_post_record(obj: dict[str, Any]) -> bool:
     """A post-shaped REST record: an id and rendered content or title."""
@@ -168,9 +187,15 @@ def _field_taxonomies(obj: dict[str, Any]) -> dict[str, str]:
 
 # -- documents from records -----------------------------------------------------------------
 
+
 def record_to_document(
-    obj: dict[str, Any], payload: Payload, index: int, result: ParseResult, *,
-    truncated: bool = False, fallback_url: str | None = None,
+    obj: dict[str, Any],
+    payload: Payload,
+    index: int,
+    result: ParseResult,
+    *,
+    truncated: bool = False,
+    fallback_url: str | None = None,
 ) -> Document | None:
     """Build a document from one post record; count and return None for non-posts."""
     post_type = obj.get("type") if isinstance(obj.get("type"), str) else None
@@ -181,7 +206,9 @@ def record_to_document(
         result.skip(post_type)
         return None
     slug = obj.get("slug") if isinstance(obj.get("slug"), str) else None
-    if slug and _REVISION_SLUG.match(slug) or (post_type is None and "parent" in obj and not obj.get("link")):
+    if (slug and _REVISION_SLUG.match(slug)) or (
+        post_type is None and "parent" in obj and not obj.get("link")
+    ):
         result.skip("revision")
         return None
     status = obj.get("status") if isinstance(obj.get("status"), str) else None
@@ -237,9 +264,9 @@ def record_to_document(
     for key, value in obj.items():
         if key in _NOT_TAXONOMY or key.startswith("_"):
             continue
-        if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
-            if key in field_tax or key in ("categories", "tags") or _looks_taxonomy_field(key, class_list):
-                doc.term_ids.setdefault(field_tax.get(key, key), []).extend(value)
+        ids = isinstance(value, list) and value and all(isinstance(v, int) for v in value)
+        if ids and (key in field_tax or _looks_taxonomy_field(key, class_list)):
+            doc.term_ids.setdefault(field_tax.get(key, key), []).extend(value)
     # Term slugs from class_list ("issue-how-to-get-started", "tag-iceland").
     prefixes = {"category": "category", "tag": "post_tag"}
     for key in obj:
@@ -256,14 +283,17 @@ def record_to_document(
     embedded = obj.get("_embedded")
     if isinstance(embedded, dict):
         for user in embedded.get("author") or []:
-            if isinstance(user, dict) and is_user_record(user) or (
+            if (isinstance(user, dict) and is_user_record(user)) or (
                 isinstance(user, dict) and isinstance(user.get("name"), str) and "id" in user
             ):
                 result.lookups.append(_user_lookup(user, site))
         for group in embedded.get("wp:term") or []:
             for term in group if isinstance(group, list) else []:
-                if not (isinstance(term, dict) and isinstance(term.get("taxonomy"), str)
-                        and isinstance(term.get("name"), str)):
+                if not (
+                    isinstance(term, dict)
+                    and isinstance(term.get("taxonomy"), str)
+                    and isinstance(term.get("name"), str)
+                ):
                     continue
                 if is_term_record(term):
                     result.lookups.append(_term_lookup(term, site))
@@ -322,16 +352,29 @@ def _site_name_from_seo(obj: dict[str, Any]) -> str | None:
 
 
 def _user_lookup(obj: dict[str, Any], site: str | None) -> Lookup:
-    return Lookup(site=site_of(obj.get("link")) or site, kind="user", taxonomy="",
-                  id=int(obj["id"]), name=str(obj["name"]), slug=obj.get("slug"))
+    return Lookup(
+        site=site_of(obj.get("link")) or site,
+        kind="user",
+        taxonomy="",
+        id=int(obj["id"]),
+        name=str(obj["name"]),
+        slug=obj.get("slug"),
+    )
 
 
 def _term_lookup(obj: dict[str, Any], site: str | None) -> Lookup:
-    return Lookup(site=site_of(obj.get("link")) or site, kind="term", taxonomy=str(obj["taxonomy"]),
-                  id=int(obj["id"]), name=str(obj["name"]), slug=obj.get("slug"))
+    return Lookup(
+        site=site_of(obj.get("link")) or site,
+        kind="term",
+        taxonomy=str(obj["taxonomy"]),
+        id=int(obj["id"]),
+        name=str(obj["name"]),
+        slug=obj.get("slug"),
+    )
 
 
 # -- the reader -----------------------------------------------------------------------------
+
 
 def parse(payload: Payload) -> ParseResult:
     """Parse REST JSON (whole or cut) into documents and lookups."""
@@ -354,9 +397,9 @@ def parse(payload: Payload) -> ParseResult:
                 _attach_leading_string(record, found.leading_string, found.leading_context)
             _add_record(record, payload, result, truncated=True, fallback_url=None)
         if found.leading_string is not None and not found.partial:
-            record: dict[str, Any] = {}
-            _attach_leading_string(record, found.leading_string, found.leading_context)
-            _add_record(record, payload, result, truncated=True, fallback_url=None)
+            lone: dict[str, Any] = {}
+            _attach_leading_string(lone, found.leading_string, found.leading_context)
+            _add_record(lone, payload, result, truncated=True, fallback_url=None)
         result.source_format = name
     if not result.documents and not result.lookups and not result.skipped:
         if result.rejects:
@@ -378,14 +421,19 @@ def _attach_leading_string(record: dict[str, Any], text: str, context: dict[str,
 
 
 def _add_record(
-    obj: dict[str, Any], payload: Payload, result: ParseResult, *, truncated: bool,
+    obj: dict[str, Any],
+    payload: Payload,
+    result: ParseResult,
+    *,
+    truncated: bool,
     fallback_url: str | None,
 ) -> None:
     if not (obj.get("content") or obj.get("title") or obj.get("excerpt")):
         result.rejects.append(("unusable record", "cut-off record keeps no title or content"))
         return
-    doc = record_to_document(obj, payload, len(result.documents), result,
-                             truncated=truncated, fallback_url=fallback_url)
+    doc = record_to_document(
+        obj, payload, len(result.documents), result, truncated=truncated, fallback_url=fallback_url
+    )
     if doc is not None:
         result.documents.append(doc)
 
@@ -415,12 +463,16 @@ def _walk(value: Any, payload: Payload, result: ParseResult, url: str | None, de
         _coauthors_v1([value], url, result)
     elif value.get("code") and value.get("message") and "data" in value:
         result.rejects.append(("REST error response", f"{value['code']}: {value['message']}"))
-    elif "namespaces" in value and "routes" not in value or value.get("rest_base") or (
-        value and all(isinstance(v, dict) and "rest_base" in v for v in value.values())
+    elif (
+        ("namespaces" in value and "routes" not in value)
+        or value.get("rest_base")
+        or (value and all(isinstance(v, dict) and "rest_base" in v for v in value.values()))
     ):
         result.skip("REST metadata (index, types, taxonomies)")
-    elif isinstance(value.get("id"), int) and "slug" in value and not (
-        "content" in value or "title" in value or "name" in value
+    elif (
+        isinstance(value.get("id"), int)
+        and "slug" in value
+        and not ("content" in value or "title" in value or "name" in value)
     ):
         result.skip("record without content (_fields listing)")
     else:
@@ -443,12 +495,27 @@ def _coauthors_v1(entries: list[dict[str, Any]], url: str | None, result: ParseR
             except ValueError:
                 post_id = None
     if post_id is not None:
-        result.lookups.append(Lookup(site=site_of(url), kind="post_authors", taxonomy="author",
-                                     id=post_id, name=", ".join(names), names=names))
+        result.lookups.append(
+            Lookup(
+                site=site_of(url),
+                kind="post_authors",
+                taxonomy="author",
+                id=post_id,
+                name=", ".join(names),
+                names=names,
+            )
+        )
     for e in entries:
         nicename = e.get("user_nicename")
         if isinstance(nicename, str) and isinstance(e.get("display_name"), str):
             # Lets a co-author term (slug cap-<nicename>) resolve to a display name.
-            result.lookups.append(Lookup(site=site_of(url), kind="coauthor", taxonomy="author",
-                                         id=int(e.get("id") or 0), name=e["display_name"],
-                                         slug=nicename))
+            result.lookups.append(
+                Lookup(
+                    site=site_of(url),
+                    kind="coauthor",
+                    taxonomy="author",
+                    id=int(e.get("id") or 0),
+                    name=e["display_name"],
+                    slug=nicename,
+                )
+            )

@@ -83,8 +83,11 @@ def load_schema(table: str) -> TableSchema:
         )
         for c in data["columns"]
     ]
-    meta = {"table": table, "schema_version": str(data["schema_version"]),
-            "description": data["description"]}
+    meta = {
+        "table": table,
+        "schema_version": str(data["schema_version"]),
+        "description": data["description"],
+    }
     return TableSchema(
         name=table,
         version=int(data["schema_version"]),

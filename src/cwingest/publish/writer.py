@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
-
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -61,14 +60,20 @@ class TableWriter:
         return count
 
     @staticmethod
-    def _write_batch(table: str, writer: pq.ParquetWriter, batch: list[dict[str, Any]],
-                     keys: set[tuple[str, ...]]) -> int:
+    def _write_batch(
+        table: str,
+        writer: pq.ParquetWriter,
+        batch: list[dict[str, Any]],
+        keys: set[tuple[str, ...]],
+    ) -> int:
         arrow = to_table(table, batch)
         pk = load_schema(table).primary_key
         for row in batch:
             key = tuple(str(row.get(k)) for k in pk)
             if key in keys:
-                raise SchemaError(f"{table}: duplicate primary key {dict(zip(pk, key, strict=True))}")
+                raise SchemaError(
+                    f"{table}: duplicate primary key {dict(zip(pk, key, strict=True))}"
+                )
             keys.add(key)
         writer.write_table(arrow)
         return arrow.num_rows
