@@ -8,7 +8,7 @@ row, so a bad input is never silently dropped.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -113,8 +113,8 @@ class Document:
         return f"{self.raw_id}:{self.index}"
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain dict (for spooling to disk between stages)."""
-        return asdict(self)
+        """A plain dict of the fields (shallow: lists and dicts are shared, not copied)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(slots=True)

@@ -186,6 +186,7 @@ class Spool:
         self.db.execute(
             "CREATE TABLE docs (doc_id TEXT PRIMARY KEY, data TEXT, labels TEXT, post_id TEXT)"
         )
+        self.db.execute("CREATE TABLE sources (raw_id TEXT, doc_index INTEGER, row TEXT)")
         self.db.execute(
             "CREATE TABLE lookups (site TEXT, kind TEXT, taxonomy TEXT, id INTEGER, name TEXT,"
             " slug TEXT, names TEXT)"
@@ -218,6 +219,22 @@ class Spool:
         yield from self.db.execute(
             f"SELECT doc_id, data, labels, post_id FROM docs ORDER BY {order}"
         )
+
+    def add_sources(self, rows: list[dict[str, Any]]) -> None:
+        """Store ``post_sources`` rows until they are written in key order."""
+        self.db.executemany(
+            "INSERT INTO sources VALUES (?,?,?)",
+            [(r["raw_id"], r["doc_index"], json.dumps(r, default=str)) for r in rows],
+        )
+
+    def sources(self) -> Iterator[dict[str, Any]]:
+        """``post_sources`` rows ordered by (raw_id, doc_index)."""
+        for (text,) in self.db.execute("SELECT row FROM sources ORDER BY raw_id, doc_index"):
+            row = json.loads(text)
+            for key in ("published_at", "modified_at", "fetched_at"):
+                if row[key] is not None:
+                    row[key] = datetime.fromisoformat(row[key])
+            yield row
 
     def update(self, rows: Iterable[tuple[str, str]], column: str) -> None:
         """Set ``column`` for (value, doc_id) pairs."""
@@ -364,7 +381,6 @@ def _build(
 
     # Publish.
     previous = _previous_hashes(out)
-    source_rows: list[dict[str, Any]] = []
     stats = {"new": 0, "updated": 0, "unchanged": 0}
     author_counts: dict[str, tuple[str, int]] = {}
     issue_counts: dict[str, tuple[str, int]] = {}
@@ -384,8 +400,7 @@ def _build(
 
     def emit(pid: str, docs: list[Any]) -> Iterator[dict[str, Any]]:
         row = merge_group(pid, docs)
-        for d in docs:
-            source_rows.append(source_row(pid, d, docs[0]))
+        spool.add_sources([source_row(pid, d, docs[0]) for d in docs])
         digest = _row_hash(row)
         old = previous.get(pid)
         stats["new" if old is None else "unchanged" if old == digest else "updated"] += 1
@@ -401,7 +416,7 @@ def _build(
         stats["updated"],
         stats["unchanged"],
     )
-    writer.stage("post_sources", sorted(source_rows, key=lambda r: (r["raw_id"], r["doc_index"])))
+    writer.stage("post_sources", spool.sources())
     spool.close()
 
     raw_rows, reject_rows, skipped = _raw_and_reject_rows(entries, outcomes, unreadable)
@@ -454,10 +469,18 @@ def _row_hash(row: dict[str, Any]) -> str:
 
 
 def _previous_hashes(out: Path) -> dict[str, str]:
-    table = read_table(out, "posts")
-    if table is None:
+    """post_id -> hash of the published row, read in batches (texts are not kept)."""
+    import pyarrow.parquet as pq
+
+    path = out / "posts"
+    if not path.exists():
         return {}
-    return {r["post_id"]: _row_hash(r) for r in table.to_pylist()}
+    hashes: dict[str, str] = {}
+    for part in sorted(path.glob("*.parquet")):
+        for batch in pq.ParquetFile(part).iter_batches(batch_size=2000):
+            for row in batch.to_pylist():
+                hashes[row["post_id"]] = _row_hash(row)
+    return hashes
 
 
 def _raw_and_reject_rows(

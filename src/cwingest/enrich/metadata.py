@@ -45,9 +45,12 @@ def parse_date(raw: str | None, is_gmt: bool = False) -> datetime | None:
     if not raw or not raw.strip() or raw.startswith("0000-00-00"):
         return None
     try:
-        value = dateparser.parse(raw.strip(), fuzzy=False)
-    except (ValueError, OverflowError, TypeError):
-        return None
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))  # the usual case
+    except ValueError:
+        try:
+            value = dateparser.parse(raw.strip(), fuzzy=False)
+        except (ValueError, OverflowError, TypeError):
+            return None
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if not (_MIN_YEAR <= value.year <= _MAX_YEAR):
         return None
