@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--raw", default="raw", help="raw archive folder (default: raw)")
         p.add_argument("--workers", type=int, default=1, help="parallel parse workers (default: 1)")
+        p.add_argument(
+            "--include-unpublished",
+            action="store_true",
+            help="keep drafts, private and pending items of exports, marked with their status",
+        )
 
     ingest = sub.add_parser("ingest", help="ingest files and folders of any supported format")
     ingest.add_argument(
@@ -61,11 +66,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "ingest":
             summary = pipeline.run_ingest(
-                args.paths, out=args.out, raw=args.raw, workers=args.workers
+                args.paths,
+                out=args.out,
+                raw=args.raw,
+                workers=args.workers,
+                include_unpublished=args.include_unpublished,
             )
         else:
             summary = pipeline.run_backfill(
-                out=args.out, raw=args.raw, since=args.since, until=args.until, workers=args.workers
+                out=args.out,
+                raw=args.raw,
+                since=args.since,
+                until=args.until,
+                workers=args.workers,
+                include_unpublished=args.include_unpublished,
             )
     except KeyboardInterrupt:
         print("cwingest: interrupted; nothing was published", file=sys.stderr)

@@ -104,6 +104,8 @@ class Document:
     word_count: int = 0
     is_excerpt_only: bool = False
     truncated: bool = False  # the record itself was cut off (salvaged fragment)
+    needs_autop: bool = False  # raw post_content (exports): shortcodes and wpautop to apply
+    author_login: str | None = None  # a login (WXR dc:creator): resolved, never published
     content_sha256: str | None = None
     notes: list[str] = field(default_factory=list)
 

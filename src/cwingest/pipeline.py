@@ -115,7 +115,9 @@ class RawOutcome:
     docs_count: int = 0
 
 
-def process_raw(raw: RawInput, store_root: str, max_bytes: int) -> RawOutcome:
+def process_raw(
+    raw: RawInput, store_root: str, max_bytes: int, options: dict[str, Any] | None = None
+) -> RawOutcome:
     """Parse and clean one raw input. Never raises for bad content: it reports it."""
     store = RawStore(store_root)
     outcome = RawOutcome(raw_id=raw.raw_id)
@@ -123,7 +125,9 @@ def process_raw(raw: RawInput, store_root: str, max_bytes: int) -> RawOutcome:
     if not path.exists():
         outcome.fatal = ("missing raw object", f"{raw.stored_path} is not in the raw archive")
         return outcome
-    payload = Payload(raw=raw, opener=lambda: path.open("rb"), max_bytes=max_bytes)
+    payload = Payload(
+        raw=raw, opener=lambda: path.open("rb"), max_bytes=max_bytes, options=options or {}
+    )
     try:
         try:
             reader = detect(payload, READERS)
@@ -272,6 +276,7 @@ def build(
     unreadable: list[Unreadable] | None = None,
     workers: int = 1,
     max_bytes: int = 512 * 1024 * 1024,
+    options: dict[str, Any] | None = None,
 ) -> RunSummary:
     """Rebuild every curated table under ``out`` from ``entries`` of the raw archive."""
     out.mkdir(parents=True, exist_ok=True)
@@ -290,6 +295,7 @@ def build(
             unreadable or [],
             workers,
             max_bytes,
+            options or {},
         )
         writer.publish()
     except BaseException:
@@ -311,6 +317,7 @@ def _build(
     unreadable: list[Unreadable],
     workers: int,
     max_bytes: int,
+    options: dict[str, Any],
 ) -> None:
     entries = sorted({entry_key(e): e for e in entries}.values(), key=entry_key)
     by_raw: dict[str, RawInput] = {}
@@ -328,13 +335,15 @@ def _build(
                 raws,
                 [str(store.root)] * len(raws),
                 [max_bytes] * len(raws),
+                [options] * len(raws),
                 chunksize=4,
             )
             for outcome in results:
                 _collect(outcome, spool, outcomes, progress)
     else:
         for raw in raws:
-            _collect(process_raw(raw, str(store.root), max_bytes), spool, outcomes, progress)
+            outcome = process_raw(raw, str(store.root), max_bytes, options)
+            _collect(outcome, spool, outcomes, progress)
     if progress:
         progress.stop()
     spool.db.commit()
@@ -591,14 +600,28 @@ def new_run_id() -> str:
 
 
 def run_ingest(
-    paths: list[str], out: str | Path = "curated", raw: str | Path = "raw", workers: int = 1
+    paths: list[str],
+    out: str | Path = "curated",
+    raw: str | Path = "raw",
+    workers: int = 1,
+    include_unpublished: bool = False,
 ) -> RunSummary:
-    """Archive files and folders, then rebuild the output from all inputs it holds."""
+    """Archive files and folders, then rebuild the output from all inputs it holds.
+
+    Args:
+        paths: files and folders, of any supported format.
+        out: folder of the curated tables.
+        raw: the raw archive.
+        workers: parse processes (results do not depend on it).
+        include_unpublished: keep drafts, private and pending items of exports, marked with
+            their status (only published items by default).
+    """
     started = datetime.now(UTC)
+    options = {"include_unpublished": include_unpublished}
     summary = RunSummary(
         new_run_id(),
         "ingest",
-        {"paths": paths, "out": str(out), "raw": str(raw), "workers": workers},
+        {"paths": paths, "out": str(out), "raw": str(raw), "workers": workers, **options},
         started,
         out=str(out),
     )
@@ -609,7 +632,15 @@ def run_ingest(
         for item in archive_files(paths, store):
             (unreadable if isinstance(item, Unreadable) else new).append(item)  # type: ignore[arg-type]
         entries = _ledger(Path(out), store) + new
-        return build(entries, Path(out), store, summary, unreadable=unreadable, workers=workers)
+        return build(
+            entries,
+            Path(out),
+            store,
+            summary,
+            unreadable=unreadable,
+            workers=workers,
+            options=options,
+        )
 
 
 def run_backfill(
@@ -618,6 +649,7 @@ def run_backfill(
     since: datetime | None = None,
     until: datetime | None = None,
     workers: int = 1,
+    include_unpublished: bool = False,
 ) -> RunSummary:
     """Rebuild the output from the raw archive alone (no network, no original files).
 
@@ -625,10 +657,18 @@ def run_backfill(
     in that range are (re)processed together with those the output already holds.
     """
     started = datetime.now(UTC)
+    options = {"include_unpublished": include_unpublished}
     summary = RunSummary(
         new_run_id(),
         "backfill",
-        {"out": str(out), "raw": str(raw), "since": since, "until": until, "workers": workers},
+        {
+            "out": str(out),
+            "raw": str(raw),
+            "since": since,
+            "until": until,
+            "workers": workers,
+            **options,
+        },
         started,
         out=str(out),
     )
@@ -640,4 +680,4 @@ def run_backfill(
             if (since is None or e.fetched_at >= since) and (until is None or e.fetched_at < until)
         ]
         entries = chosen if since is None and until is None else _ledger(Path(out), store) + chosen
-        return build(entries, Path(out), store, summary, workers=workers)
+        return build(entries, Path(out), store, summary, workers=workers, options=options)

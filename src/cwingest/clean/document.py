@@ -13,6 +13,7 @@ from cwingest.clean.normalize import normalize_line, normalize_paragraph
 from cwingest.clean.profiles import Profile, ProfileSet
 from cwingest.clean.sanitize import paragraphs_to_html, sanitize_html
 from cwingest.clean.text_blocks import text_to_paragraphs
+from cwingest.clean.wordpress import strip_shortcodes, wpautop
 from cwingest.models import Document
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
@@ -48,6 +49,10 @@ def clean_document(doc: Document, profiles: ProfileSet) -> Cleaned:
     """
     plist = profiles_for(doc, profiles)
     cleaned = Cleaned([], [])
+    if doc.body_html and doc.needs_autop:
+        doc.body_html = wpautop(strip_shortcodes(doc.body_html))
+    elif doc.body_html:
+        doc.body_html = strip_shortcodes(doc.body_html)
     if doc.body_html:
         markup = fix_mojibake(unescape_literals(doc.body_html))
         low = markup.lower()

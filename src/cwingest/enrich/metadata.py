@@ -88,12 +88,13 @@ def _resolve_authors(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> list[
     has no co-author terms, so it only outranks the content's byline when terms exist.
     """
     byline = idx.byline(doc.site, doc.wp_id) if doc.wp_id is not None else None
-    if byline and doc.coauthor_ids:
+    if byline and (doc.coauthor_ids or doc.term_slugs.get("author")):
         return byline
-    if doc.coauthor_ids:
+    coauthor_slugs = [idx.term_slug(doc.site, "author", tid) for tid in doc.coauthor_ids]
+    coauthor_slugs += doc.term_slugs.get("author", [])
+    if coauthor_slugs:
         names: list[str] = []
-        for tid in doc.coauthor_ids:
-            slug = idx.term_slug(doc.site, "author", tid)
+        for slug in coauthor_slugs:
             display = idx.coauthor_display(doc.site, slug) if slug else None
             if display is None:
                 names = []
@@ -108,6 +109,9 @@ def _resolve_authors(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> list[
     if doc.authors:
         return doc.authors
     names = [n for n in (idx.user(doc.site, i) for i in doc.author_ids) if n]
+    if not names and doc.author_login:
+        display = idx.coauthor_display(doc.site, doc.author_login)
+        names = [display] if display else []
     return names
 
 

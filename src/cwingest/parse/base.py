@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from cwingest.models import ParseError, ParseResult, RawInput
 from cwingest.parse.encoding import Decoded, decode_bytes
@@ -26,6 +26,8 @@ class Payload:
     raw: RawInput
     opener: Callable[[], IO[bytes]]
     max_bytes: int = DEFAULT_MAX_BYTES
+    # Run options readers may honour (e.g. include_unpublished for exports).
+    options: dict[str, Any] = field(default_factory=dict)
     _data: bytes | None = field(default=None, repr=False)
     _decoded: Decoded | None = field(default=None, repr=False)
     _head: bytes | None = field(default=None, repr=False)
