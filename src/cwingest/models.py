@@ -8,6 +8,7 @@ row, so a bad input is never silently dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -125,9 +126,22 @@ class ParseResult:
 
     source_format: str
     documents: list[Document] = field(default_factory=list)
+    # When set, documents go straight to it (cleaned and spooled to disk by the pipeline),
+    # so a reader streaming a huge export never holds its documents in memory.
+    sink: Callable[[Document], None] | None = None
+    emitted: int = 0
     lookups: list[Lookup] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count, not rejects
     rejects: list[tuple[str, str]] = field(default_factory=list)  # (error, detail) per record
+
+    def add(self, doc: Document) -> None:
+        """Hand over one document (numbered in the order the reader found it)."""
+        doc.index = self.emitted
+        self.emitted += 1
+        if self.sink is not None:
+            self.sink(doc)
+        else:
+            self.documents.append(doc)
 
     def skip(self, reason: str, n: int = 1) -> None:
         """Count something deliberately not turned into a document (e.g. an attachment)."""

@@ -22,19 +22,20 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from cwingest import __version__
 from cwingest.acquire.files import Unreadable, archive_files
 from cwingest.acquire.rawstore import RawStore, entry_key
 from cwingest.clean.boilerplate import Cleaned
 from cwingest.clean.document import clean_document
-from cwingest.clean.profiles import load_profiles
+from cwingest.clean.profiles import ProfileSet, load_profiles
 from cwingest.dedup.clusters import DocKey, cluster
 from cwingest.dedup.merge import merge_group, post_id_for, source_row
 from cwingest.enrich.lookups import LookupIndex
 from cwingest.enrich.metadata import enrich_document
 from cwingest.models import (
+    Document,
     Lookup,
     ParseError,
     RawInput,
@@ -101,78 +102,92 @@ class RunSummary:
 
 @dataclass
 class RawOutcome:
-    """What parsing and cleaning one raw input produced (picklable for workers)."""
+    """What parsing and cleaning one raw input produced (small and picklable for workers).
+
+    Documents and lookups are not held here: they were written, one JSON line each, to
+    ``spool_file`` as the reader produced them, so memory does not grow with the input.
+    """
 
     raw_id: str
+    spool_file: str
     source_format: str | None = None
     encoding: str | None = None
-    docs: list[str] = field(default_factory=list)  # documents as spool JSON
-    labels: list[str] = field(default_factory=list)  # per doc: cleaning findings as JSON
-    lookups: list[Lookup] = field(default_factory=list)
     skipped: int = 0
     rejects: list[tuple[str, str, str]] = field(default_factory=list)  # (stage, error, detail)
     fatal: tuple[str, str] | None = None  # the whole input was rejected
     docs_count: int = 0
 
 
+def _spool_document(doc: Document, profiles: ProfileSet, fh: IO[str], outcome: RawOutcome) -> None:
+    """Clean one document and append it to the input's spool file (or record why not)."""
+    try:
+        cleaned = clean_document(doc, profiles)
+    except Exception as exc:  # one bad document must not lose the rest of the input
+        detail = f"document {doc.index}: {type(exc).__name__}: {exc}"
+        outcome.rejects.append(("clean", "cleaning failed", detail[:300]))
+        return
+    if not doc.content_text and not doc.excerpt and not doc.title_raw:
+        detail = f"document {doc.index} has no text or title left after cleaning"
+        outcome.rejects.append(("clean", "no content", detail))
+        return
+    found = {"labels": cleaned.labels, "excerpt_cut": cleaned.excerpt_cut}
+    fh.write(json.dumps({"doc": document_to_json(doc), "found": found}) + "\n")
+    outcome.docs_count += 1
+
+
 def process_raw(
-    raw: RawInput, store_root: str, max_bytes: int, options: dict[str, Any] | None = None
+    raw: RawInput,
+    store_root: str,
+    max_bytes: int,
+    options: dict[str, Any],
+    work_dir: str,
 ) -> RawOutcome:
     """Parse and clean one raw input. Never raises for bad content: it reports it."""
     store = RawStore(store_root)
-    outcome = RawOutcome(raw_id=raw.raw_id)
+    outcome = RawOutcome(raw_id=raw.raw_id, spool_file=str(Path(work_dir) / f"{raw.raw_id}.jsonl"))
     path = store.object_path(raw.raw_id)
-    if not path.exists():
-        outcome.fatal = ("missing raw object", f"{raw.stored_path} is not in the raw archive")
-        return outcome
-    payload = Payload(
-        raw=raw, opener=lambda: path.open("rb"), max_bytes=max_bytes, options=options or {}
-    )
-    try:
+    profiles = load_profiles()
+    with open(outcome.spool_file, "w", encoding="utf-8") as fh:
+        if not path.exists():
+            outcome.fatal = ("missing raw object", f"{raw.stored_path} is not in the raw archive")
+            return outcome
+        payload = Payload(
+            raw=raw,
+            opener=lambda: path.open("rb"),
+            max_bytes=max_bytes,
+            options=options,
+            sink=lambda doc: _spool_document(doc, profiles, fh, outcome),
+        )
         try:
-            reader = detect(payload, READERS)
-        except ParseError:
-            payload.decoded()  # a more precise reason (empty, binary, undecodable) if any
-            raise
-        outcome.source_format = reader.name
-        result = reader.parse(payload)
-    except ParseError as exc:
-        outcome.fatal = (_error_class(str(exc)), str(exc))
-        return outcome
-    except (RecursionError, MemoryError, ValueError, UnicodeError) as exc:
-        outcome.fatal = ("parser failure", f"{type(exc).__name__}: {str(exc)[:200]}")
-        return outcome
+            try:
+                reader = detect(payload, READERS)
+            except ParseError:
+                payload.decoded()  # a more precise reason (empty, binary, undecodable) if any
+                raise
+            outcome.source_format = reader.name
+            result = reader.parse(payload)
+        except ParseError as exc:
+            outcome.fatal = (_error_class(str(exc)), str(exc))
+        except (RecursionError, MemoryError, ValueError, UnicodeError) as exc:
+            outcome.fatal = ("parser failure", f"{type(exc).__name__}: {str(exc)[:200]}")
+        if outcome.fatal:
+            fh.truncate(0)  # a rejected input contributes no document
+            outcome.docs_count = 0
+            outcome.rejects = [r for r in outcome.rejects if r[0] != "clean"]
+            return outcome
+        for doc in result.documents:  # readers that returned documents instead of sinking
+            _spool_document(doc, profiles, fh, outcome)
+        for lk in result.lookups:
+            fh.write(
+                json.dumps(
+                    {"lookup": [lk.site, lk.kind, lk.taxonomy, lk.id, lk.name, lk.slug, lk.names]}
+                )
+                + "\n"
+            )
     if payload._decoded is not None:
         outcome.encoding = f"{payload._decoded.encoding} ({payload._decoded.method})"
-    outcome.lookups = result.lookups
     outcome.skipped = sum(result.skipped.values())
-    outcome.rejects = [("parse", err, detail) for err, detail in result.rejects]
-    profiles = load_profiles()
-    for doc in result.documents:
-        try:
-            cleaned = clean_document(doc, profiles)
-        except Exception as exc:  # one bad document must not lose the rest of the input
-            outcome.rejects.append(
-                (
-                    "clean",
-                    "cleaning failed",
-                    f"document {doc.index}: {type(exc).__name__}: {exc}"[:300],
-                )
-            )
-            continue
-        if not doc.content_text and not doc.excerpt and not doc.title_raw:
-            outcome.rejects.append(
-                (
-                    "clean",
-                    "no content",
-                    f"document {doc.index} has no text or title left after cleaning",
-                )
-            )
-            continue
-        outcome.docs.append(document_to_json(doc))
-        outcome.labels.append(
-            json.dumps({"labels": cleaned.labels, "excerpt_cut": cleaned.excerpt_cut})
-        )
+    outcome.rejects += [("parse", err, detail) for err, detail in result.rejects]
     return outcome
 
 
@@ -197,21 +212,33 @@ class Spool:
         )
 
     def add(self, outcome: RawOutcome) -> None:
-        """Store one input's documents and lookups."""
-        rows = []
-        for data, labels in zip(outcome.docs, outcome.labels, strict=True):
-            doc_id = f"{outcome.raw_id}:{json.loads(data)['index']}"
-            rows.append((doc_id, data, labels))
+        """Load one input's spool file (documents and lookups), then delete it."""
+        docs: list[tuple[str, str, str]] = []
+        lookups: list[tuple[Any, ...]] = []
+        path = Path(outcome.spool_file)
+        if path.exists():
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    item = json.loads(line)
+                    if "doc" in item:
+                        index = json.loads(item["doc"])["index"]
+                        docs.append(
+                            (f"{outcome.raw_id}:{index}", item["doc"], json.dumps(item["found"]))
+                        )
+                    else:
+                        lk = item["lookup"]
+                        lookups.append((*lk[:6], json.dumps(lk[6])))
+                    if len(docs) >= 1000:
+                        self._insert(docs, lookups)
+                        docs, lookups = [], []
+            path.unlink()
+        self._insert(docs, lookups)
+
+    def _insert(self, docs: list[tuple[str, str, str]], lookups: list[tuple[Any, ...]]) -> None:
         self.db.executemany(
-            "INSERT OR REPLACE INTO docs (doc_id, data, labels) VALUES (?,?,?)", rows
+            "INSERT OR REPLACE INTO docs (doc_id, data, labels) VALUES (?,?,?)", docs
         )
-        self.db.executemany(
-            "INSERT INTO lookups VALUES (?,?,?,?,?,?,?)",
-            [
-                (lk.site, lk.kind, lk.taxonomy, lk.id, lk.name, lk.slug, json.dumps(lk.names))
-                for lk in outcome.lookups
-            ],
-        )
+        self.db.executemany("INSERT INTO lookups VALUES (?,?,?,?,?,?,?)", lookups)
 
     def lookups(self) -> Iterator[Lookup]:
         """Every lookup found in the input set."""
@@ -336,13 +363,14 @@ def _build(
                 [str(store.root)] * len(raws),
                 [max_bytes] * len(raws),
                 [options] * len(raws),
+                [str(work)] * len(raws),
                 chunksize=4,
             )
             for outcome in results:
                 _collect(outcome, spool, outcomes, progress)
     else:
         for raw in raws:
-            outcome = process_raw(raw, str(store.root), max_bytes, options)
+            outcome = process_raw(raw, str(store.root), max_bytes, options, str(work))
             _collect(outcome, spool, outcomes, progress)
     if progress:
         progress.stop()
@@ -454,8 +482,6 @@ def _collect(
     outcome: RawOutcome, spool: Spool, outcomes: dict[str, RawOutcome], progress: Any
 ) -> None:
     spool.add(outcome)
-    outcome.docs_count = len(outcome.docs)
-    outcome.docs, outcome.labels, outcome.lookups = [], [], []  # keep only the counts in memory
     outcomes[outcome.raw_id] = outcome
     if progress:
         progress.advance(progress.task_ids[0])

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from cwingest.models import ParseError, ParseResult, RawInput
+from cwingest.models import Document, ParseError, ParseResult, RawInput
 from cwingest.parse.encoding import Decoded, decode_bytes
 
 HEAD_BYTES = 65536
@@ -28,6 +28,8 @@ class Payload:
     max_bytes: int = DEFAULT_MAX_BYTES
     # Run options readers may honour (e.g. include_unpublished for exports).
     options: dict[str, Any] = field(default_factory=dict)
+    # Where readers hand documents (see ParseResult.sink); None keeps them in the result.
+    sink: Callable[[Document], None] | None = None
     _data: bytes | None = field(default=None, repr=False)
     _decoded: Decoded | None = field(default=None, repr=False)
     _head: bytes | None = field(default=None, repr=False)

@@ -140,7 +140,7 @@ def parse(payload: Payload) -> ParseResult:
     """Parse a saved page into one document (single post) or several (listing page)."""
     text = payload.text()
     root = parse_html(text)
-    result = ParseResult(source_format=name)
+    result = ParseResult(source_format=name, sink=payload.sink)
     url = (
         _first(root.xpath("//link[@rel='canonical']/@href"))
         or _meta(root, "og:url")
@@ -160,13 +160,13 @@ def parse(payload: Payload) -> ParseResult:
     site_name = _meta(root, "og:site_name")
     if is_single:
         doc = _single(root, payload, result, url, site, profile, site_name)
-        result.documents.append(doc)
+        result.add(doc)
     else:
         for entry in entries:
             excerpt = _listing_entry(entry, payload, result, site)
             if excerpt is not None:
-                result.documents.append(excerpt)
-    if not result.documents:
+                result.add(excerpt)
+    if not result.emitted:
         raise ParseError("HTML page holds no post")
     return result
 
@@ -191,7 +191,7 @@ def _single(
         raw_id=payload.raw.raw_id,
         source_uri=payload.raw.source_uri,
         source_format=name,
-        index=len(result.documents),
+        index=result.emitted,
         fetched_at=payload.raw.fetched_at,
         site=site,
         url=url,
@@ -326,7 +326,7 @@ def _listing_entry(
         raw_id=payload.raw.raw_id,
         source_uri=payload.raw.source_uri,
         source_format="html_listing",
-        index=len(result.documents),
+        index=result.emitted,
         fetched_at=payload.raw.fetched_at,
         site=site_of(url) or site,
         url=url,

@@ -63,7 +63,13 @@ def parse(payload: Payload) -> ParseResult:
             "content_type": "text/plain; charset=utf-8",
         },
     )
-    inner = Payload(raw=inner_raw, opener=lambda: _bytes_io(body), max_bytes=payload.max_bytes)
+    inner = Payload(
+        raw=inner_raw,
+        opener=lambda: _bytes_io(body),
+        max_bytes=payload.max_bytes,
+        options=payload.options,
+        sink=payload.sink,
+    )
     inner._data = body
     readers = [r for r in READERS if r.name != name]
     try:
@@ -77,10 +83,7 @@ def parse(payload: Payload) -> ParseResult:
         )
         result.skip(f"recorded response without posts ({kind.split(';')[0]})")
         return result
-    result = reader.parse(inner)
-    for doc in result.documents:
-        doc.url = doc.url or None
-    return result
+    return reader.parse(inner)
 
 
 def _header(headers: dict[str, Any], key: str) -> str | None:

@@ -99,11 +99,11 @@ def parse(payload: Payload) -> ParseResult:
     separators = {s.casefold() for p in plist for s in p.listing_separators}
     sep_count = sum(1 for ln in lines if ln.strip().casefold() in separators)
     date_count = sum(1 for ln in lines if DATE_LINE.match(ln.strip()))
-    result = ParseResult(source_format=name)
+    result = ParseResult(source_format=name, sink=payload.sink)
     site = site_profile.domains[0] if site_profile and site_profile.domains else None
     if sep_count >= 2 or date_count >= 2:
         _parse_listing(lines, separators, plist, payload, result, site)
-    if not result.documents:
+    if not result.emitted:
         result.skipped.clear()
         _parse_single(lines, plist, payload, result, site)
     return result
@@ -114,7 +114,7 @@ def _new_doc(payload: Payload, result: ParseResult, fmt: str, site: str | None) 
         raw_id=payload.raw.raw_id,
         source_uri=payload.raw.source_uri,
         source_format=fmt,
-        index=len(result.documents),
+        index=result.emitted,
         fetched_at=payload.raw.fetched_at,
         site=site,
     )
@@ -159,7 +159,7 @@ def _parse_single(
     doc.body_text = "\n".join(ln for k, ln in enumerate(lines) if k not in consumed)
     if not doc.body_text.strip() and not doc.title_raw:
         raise ParseError("text holds no content")
-    result.documents.append(doc)
+    result.add(doc)
 
 
 def _names(value: str) -> list[str]:
@@ -218,4 +218,4 @@ def _parse_listing(
             continue
         doc.title_raw = title
         doc.body_text = "\n".join(body)
-        result.documents.append(doc)
+        result.add(doc)

@@ -379,7 +379,7 @@ def _term_lookup(obj: dict[str, Any], site: str | None) -> Lookup:
 def parse(payload: Payload) -> ParseResult:
     """Parse REST JSON (whole or cut) into documents and lookups."""
     text = payload.text(legacy=False)
-    result = ParseResult(source_format=name)
+    result = ParseResult(source_format=name, sink=payload.sink)
     values, whole = load_values(text)
     source_url = payload.raw.context.get("url") or payload.raw.source_uri
     if whole:
@@ -401,7 +401,7 @@ def parse(payload: Payload) -> ParseResult:
             _attach_leading_string(lone, found.leading_string, found.leading_context)
             _add_record(lone, payload, result, truncated=True, fallback_url=None)
         result.source_format = name
-    if not result.documents and not result.lookups and not result.skipped:
+    if not result.emitted and not result.lookups and not result.skipped:
         if result.rejects:
             raise ParseError(result.rejects[0][1])
         raise ParseError("JSON holds no WordPress post, term or user record")
@@ -432,10 +432,10 @@ def _add_record(
         result.rejects.append(("unusable record", "cut-off record keeps no title or content"))
         return
     doc = record_to_document(
-        obj, payload, len(result.documents), result, truncated=truncated, fallback_url=fallback_url
+        obj, payload, result.emitted, result, truncated=truncated, fallback_url=fallback_url
     )
     if doc is not None:
-        result.documents.append(doc)
+        result.add(doc)
 
 
 def _walk(value: Any, payload: Payload, result: ParseResult, url: str | None, depth: int) -> None:

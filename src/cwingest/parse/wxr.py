@@ -117,7 +117,7 @@ def _check_prolog(stream: IO[bytes]) -> None:
 def parse(payload: Payload) -> ParseResult:
     """Stream an export into documents (published items unless asked otherwise)."""
     include_unpublished = bool(payload.options.get("include_unpublished"))
-    result = ParseResult(source_format=name)
+    result = ParseResult(source_format=name, sink=payload.sink)
     with payload.opener() as raw_stream:
         stream: IO[bytes] = raw_stream
         if not stream.seekable():  # pragma: no cover - archive files are seekable
@@ -253,7 +253,7 @@ def _item(
         raw_id=payload.raw.raw_id,
         source_uri=payload.raw.source_uri,
         source_format=name,
-        index=len(result.documents),
+        index=result.emitted,
         fetched_at=payload.raw.fetched_at,
         site=site,
         wp_id=int(post_id) if post_id and post_id.isdigit() else None,
@@ -299,7 +299,7 @@ def _item(
         doc.notes.append(f"status={status}")
     if _wp(el, "post_password"):
         doc.notes.append("password-protected")
-    result.documents.append(doc)
+    result.add(doc)
 
 
 def _guest_author(el: etree._Element, result: ParseResult, site: str | None) -> None:
