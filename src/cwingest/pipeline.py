@@ -168,8 +168,8 @@ def process_raw(
             result = reader.parse(payload)
         except ParseError as exc:
             outcome.fatal = (_error_class(str(exc)), str(exc))
-        except (RecursionError, MemoryError, ValueError, UnicodeError) as exc:
-            outcome.fatal = ("parser failure", f"{type(exc).__name__}: {str(exc)[:200]}")
+        except Exception as exc:  # a library choking on odd input must not stop the run
+            outcome.fatal = ("reader failure", f"{type(exc).__name__}: {str(exc)[:200]}")
         if outcome.fatal:
             fh.truncate(0)  # a rejected input contributes no document
             outcome.docs_count = 0

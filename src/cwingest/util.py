@@ -6,16 +6,30 @@ import hashlib
 import re
 from urllib.parse import urlsplit
 
+_WAYBACK = re.compile(r"^https?://(?:web\.)?archive\.org/web/\d{1,14}(?:[a-z]{2}_)?/+(.+)$", re.I)
+
+
+def unwrap_wayback(url: str) -> str:
+    """The original URL of a Wayback Machine capture URL (others unchanged)."""
+    m = _WAYBACK.match(url.strip())
+    if not m:
+        return url
+    inner = m.group(1)
+    if not re.match(r"^https?://", inner, re.I):
+        inner = "http://" + inner.lstrip("/")
+    return inner
+
 
 def site_of(url: str | None) -> str | None:
     """The site a URL belongs to: lower-case host (with port), without ``www.``.
 
-    ``file://`` and relative URLs have no site.
+    ``file://`` and relative URLs have no site; a Wayback capture URL belongs to the site
+    it captured.
     """
     if not url or not isinstance(url, str):
         return None
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(unwrap_wayback(url.strip()))
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -60,6 +60,8 @@ def _should_drop(el: etree._Element) -> bool:
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag.lower() in DROP_TAGS:
         return True
+    if (el.get("id") or "").startswith(("wm-ipp", "donato", "wm-")):
+        return True  # the Wayback Machine's toolbar in saved captures
     classes = (el.get("class") or "").split()
     return any(_DROP_CLASS.match(c) for c in classes) or el.get("aria-hidden") == "true"
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from cwingest.util import unwrap_wayback
+
 # How much a format usually knows about a post, richest first (canonical rule tie-break).
 FORMAT_RICHNESS = {
     "wp_rest_json": 5,
@@ -46,7 +48,7 @@ def normalize_url(url: str | None) -> str | None:
     if not url:
         return None
     try:
-        p = urlsplit(url.strip())
+        p = urlsplit(unwrap_wayback(url.strip()))
     except ValueError:
         return None
     if p.scheme not in ("http", "https") or not p.hostname:

@@ -19,7 +19,7 @@ from cwingest.clean.html_text import parse_html
 from cwingest.clean.profiles import load_profiles
 from cwingest.models import Document, ParseError, ParseResult
 from cwingest.parse.base import Payload
-from cwingest.util import site_of
+from cwingest.util import site_of, unwrap_wayback
 
 name = "html"
 
@@ -146,6 +146,7 @@ def parse(payload: Payload) -> ParseResult:
         or _meta(root, "og:url")
         or payload.raw.context.get("url")
     )
+    url = unwrap_wayback(url) if url else None
     site = site_of(url)
     profiles = load_profiles()
     profile = profiles.for_site(site)
@@ -153,22 +154,51 @@ def parse(payload: Payload) -> ParseResult:
     body_classes = _classes(body)
     entries = root.cssselect(_ENTRY_SELECTORS) if body is not None else []
     entries = [e for e in entries if not any(a in entries for a in e.iterancestors())]
-    is_single = (
-        any(c in ("single", "singular", "page") or c.startswith("single-") for c in body_classes)
-        or len(entries) <= 1
-    )
+    kind = classify(root, body_classes, entries)
+    if kind == "other" and not payload.options.get("classify_pages", True):
+        kind = "single"  # a capture of any page is kept (web archives)
     site_name = _meta(root, "og:site_name")
-    if is_single:
+    if kind == "single":
         doc = _single(root, payload, result, url, site, profile, site_name)
         result.add(doc)
-    else:
+    elif kind == "listing":
         for entry in entries:
             excerpt = _listing_entry(entry, payload, result, site)
             if excerpt is not None:
                 result.add(excerpt)
-    if not result.emitted:
+    else:
+        result.skip("page that is neither a post nor a listing")
+    if not result.emitted and not result.skipped:
         raise ParseError("HTML page holds no post")
     return result
+
+
+_ARTICLE_TYPES = ("Article", "BlogPosting", "NewsArticle", "Report", "ScholarlyArticle")
+
+
+def classify(root: etree._Element, body_classes: list[str], entries: list[etree._Element]) -> str:
+    """ "single" (one post), "listing" (archive, home, search page) or "other".
+
+    WordPress themes say it in the body classes; pages of other engines are recognised by
+    Open Graph ``og:type=article``, JSON-LD articles, or one ``<article>`` element.
+    """
+    if any(
+        c in ("single", "singular") or c.startswith(("single-", "postid-")) for c in body_classes
+    ):
+        return "single"
+    if any(c in ("blog", "archive", "home", "search", "category", "tag") for c in body_classes):
+        return "listing" if entries else "other"
+    if len(entries) >= 2:
+        return "listing"
+    if "page" in body_classes or any(c.startswith("page-id-") for c in body_classes):
+        return "single"
+    if (_meta(root, "og:type") or "").lower() == "article":
+        return "single"
+    if any(item.get("@type") in _ARTICLE_TYPES for item in _json_ld(root)):
+        return "single"
+    if len(entries) == 1:
+        return "single"
+    return "other"
 
 
 def _first(values: list[Any]) -> str | None:
