@@ -108,16 +108,67 @@ def canonical_rank(d: DocKey) -> tuple[object, ...]:
     )
 
 
+# What a group of documents says it is: per site, the WordPress ids (as text) and the URLs.
+Identity = tuple[dict[str, set[str]], dict[str, set[str]]]
+
+
+def _identity(d: DocKey) -> Identity:
+    wp = {d.site: {str(d.wp_id)}} if d.site and d.wp_id is not None else {}
+    url = normalize_url(d.url)
+    urls = {d.site: {url}} if d.site and url else {}
+    return wp, urls
+
+
+def _union(a: dict[str, set[str]], b: dict[str, set[str]]) -> dict[str, set[str]]:
+    out = {k: set(v) for k, v in a.items()}
+    for site, values in b.items():
+        out.setdefault(site, set()).update(values)
+    return out
+
+
+def _disjoint_on_a_site(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
+    return any(site in a and not (a[site] & values) for site, values in b.items())
+
+
+def _conflict(a: Identity, b: Identity) -> bool:
+    """Two groups that name different posts of one site must never merge on text alone."""
+    return _disjoint_on_a_site(a[0], b[0]) or _disjoint_on_a_site(a[1], b[1])
+
+
 def cluster(docs: Iterable[DocKey]) -> dict[str, list[DocKey]]:
-    """Group documents; returns representative -> members, canonical first."""
+    """Group documents; returns representative -> members, canonical first.
+
+    Strong identities (WordPress id on a site, canonical URL) join first. Identical text
+    then joins groups, unless they name different posts of the same site (two listing
+    teasers, or two short posts, can share a text and still be two posts).
+    """
     uf = UnionFind()
     members: list[DocKey] = []
+    by_text: dict[str, list[str]] = {}
     for d in docs:
         d.keys = identity_keys(d)
-        uf.find("doc:" + d.doc_id)
+        node = "doc:" + d.doc_id
+        uf.find(node)
         for k in d.keys:
-            uf.union("doc:" + d.doc_id, k)
+            if k.startswith("sha:"):
+                by_text.setdefault(k, []).append(node)
+            else:
+                uf.union(node, k)
         members.append(d)
+    idents: dict[str, Identity] = {}
+    for d in members:
+        root = uf.find("doc:" + d.doc_id)
+        have, new = idents.get(root, ({}, {})), _identity(d)
+        idents[root] = (_union(have[0], new[0]), _union(have[1], new[1]))
+    for key in sorted(by_text):
+        nodes = sorted(by_text[key])
+        for node in nodes[1:]:
+            ra, rb = uf.find(nodes[0]), uf.find(node)
+            if ra == rb or _conflict(idents[ra], idents[rb]):
+                continue
+            merged = (_union(idents[ra][0], idents[rb][0]), _union(idents[ra][1], idents[rb][1]))
+            uf.union(ra, rb)
+            idents[uf.find(ra)] = merged
     groups: dict[str, list[DocKey]] = {}
     for d in members:
         groups.setdefault(uf.find("doc:" + d.doc_id), []).append(d)

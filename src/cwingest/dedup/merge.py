@@ -142,6 +142,8 @@ def source_row(post_id: str, doc: Document, canonical: Document) -> dict[str, An
         "similarity": sim,
         "site": doc.site,
         "wp_id": doc.wp_id,
+        "post_type": doc.post_type,
+        "status": doc.status,
         "url": doc.url,
         "title": doc.title,
         "published_at": doc.published_at,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urljoin
 
 from lxml import etree, html
 
@@ -146,6 +147,9 @@ def parse(payload: Payload) -> ParseResult:
         or _meta(root, "og:url")
         or payload.raw.context.get("url")
     )
+    base = payload.raw.context.get("url")
+    if url and base:
+        url = urljoin(base, url)  # canonical links are sometimes relative
     url = unwrap_wayback(url) if url else None
     site = site_of(url)
     profiles = load_profiles()
