@@ -146,3 +146,27 @@ def test_shipped_profiles_load() -> None:
     assert {"aurora-institute.org", "competencyworks.org"} <= names
     assert profiles.for_site("www.aurora-institute.org") is not None
     assert profiles.for_site("sub.competencyworks.org").name == "competencyworks.org"  # type: ignore[union-attr]
+
+
+def test_site_profile_selectors_find_byline_issues_and_date(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A saved aurora-institute.org page whose theme puts authors and issues in links."""
+    page = _page(
+        "cw_post-template-default single single-cw_post postid-77",
+        f"""<article class="post-77 cw_post type-cw_post status-publish hentry">
+<h1 class="cw-post-title">Grading for Learning</h1>
+<div class="cw-post-authors">Author(s): <a href="/author/a/">Ana Lima</a>, <a href="/author/b/">Bo Chen</a></div>
+<div class="cw-post-issues">Issue(s): <a href="/issue/equity/">Equity</a>, <a href="/issue/ag/">Assessment &amp; Grading</a></div>
+<div class="cw-post-date"><time datetime="2021-03-04T15:00:00+00:00">March 4, 2021</time></div>
+<div class="cw-post-content"><p>{BODY}</p><p>{BODY}</p></div></article>""",
+        title="Grading for Learning - Aurora Institute",
+        head='<link rel="canonical" href="https://aurora-institute.org/cw_post/grading-for-learning/">',
+    )
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "page.html").write_text(page)
+    out, _ = run(tmp_path / "in")
+    [post] = table(out, "posts")
+    assert post["title"] == "Grading for Learning" and post["post_type"] == "cw_post"
+    assert post["authors"] == ["Ana Lima", "Bo Chen"]
+    assert post["issues"] == ["Equity", "Assessment & Grading"]
+    assert post["published_at"].isoformat() == "2021-03-04T15:00:00+00:00"
+    assert post["content_text"].startswith("Competency-based schools") and "Author(s)" not in post["content_text"]

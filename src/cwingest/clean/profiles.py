@@ -33,7 +33,11 @@ class Profile:
     share_item_pattern: re.Pattern[str] | None = None
     labels: dict[str, str] = field(default_factory=dict)
     listing_separators: tuple[str, ...] = ()
-    content_selectors: tuple[str, ...] = ()
+    content_selectors: tuple[str, ...] = ()  # main text of a saved page (CSS selectors)
+    title_selectors: tuple[str, ...] = ()
+    byline_selectors: tuple[str, ...] = ()  # elements holding author names
+    issue_selectors: tuple[str, ...] = ()  # elements holding issue (term) names
+    date_selectors: tuple[str, ...] = ()  # elements with the publication date
     source: str = ""
 
 
@@ -54,6 +58,10 @@ def _profile_from_dict(data: dict[str, Any], source: str) -> Profile:
         labels={k.casefold(): v for k, v in data.get("labels", {}).items()},
         listing_separators=tuple(data.get("listing_separators", [])),
         content_selectors=tuple(data.get("content_selectors", [])),
+        title_selectors=tuple(data.get("title_selectors", [])),
+        byline_selectors=tuple(data.get("byline_selectors", [])),
+        issue_selectors=tuple(data.get("issue_selectors", [])),
+        date_selectors=tuple(data.get("date_selectors", [])),
         source=source,
     )
 
@@ -91,6 +99,12 @@ class ProfileSet:
             if any(m.search(head) for m in profile.text_markers):
                 return profile
         return None
+
+    def selectors(self, site_profile: Profile | None, kind: str) -> tuple[str, ...]:
+        """A site profile's CSS selectors of one kind, then the generic profile's."""
+        own: tuple[str, ...] = getattr(site_profile, kind) if site_profile else ()
+        generic: tuple[str, ...] = getattr(self.generic, kind)
+        return own + generic
 
     def all_title_suffixes(self) -> tuple[str, ...]:
         """Suffixes of every profile, longest first (safe: each names a site exactly)."""

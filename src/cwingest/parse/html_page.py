@@ -24,17 +24,6 @@ from cwingest.util import site_of, unwrap_wayback
 
 name = "html"
 
-_CONTENT_SELECTORS = (
-    ".entry-content",
-    "[itemprop='articleBody']",
-    ".post-content",
-    ".article-content",
-    ".single-content",
-    ".post-entry",
-    ".td-post-content",
-    ".post-body",
-    ".entry",
-)
 _ENTRY_SELECTORS = "article, .hentry, .type-post, .post"
 _HTML_START = re.compile(r"(?i)<!doctype\s+html|<html[\s>]")
 _TAGS = re.compile(r"<(?:p|div|article|body|head|h[1-6]|span|a|br|meta|title)\b", re.I)
@@ -249,7 +238,8 @@ def _single(
     if url:
         doc.slug = url.rstrip("/").rsplit("/", 1)[-1] or None
     ld = _json_ld(root)
-    h1 = _select(root, ("h1.entry-title", ".entry-title", "h1.post-title", "article h1", "h1"))
+    profiles = load_profiles()
+    h1 = _select(root, profiles.selectors(profile, "title_selectors"))
     doc.title_raw = h1.text_content().strip() if h1 is not None else None
     doc.head_title = _meta(root, "og:title") or _first(root.xpath("//title/text()"))
     if not doc.title_raw:
@@ -260,18 +250,16 @@ def _single(
     doc.published_raw = (
         _meta(root, "article:published_time", "datePublished")
         or _ld_value(ld, "datePublished")
-        or _first(
-            root.xpath(
-                "//time[contains(@class,'published') or contains(@class,'entry-date')]/@datetime"
-            )
-        )
+        or _selected_date(root, profiles.selectors(profile, "date_selectors"))
     )
     doc.modified_raw = (
         _meta(root, "article:modified_time", "og:updated_time", "dateModified")
         or _ld_value(ld, "dateModified")
         or _first(root.xpath("//time[contains(@class,'updated')]/@datetime"))
     )
-    authors = _ld_authors(ld)
+    authors = _selected_names(root, profiles.selectors(profile, "byline_selectors"))
+    if not authors:
+        authors = _ld_authors(ld)
     if not authors:
         authors = _byline_names(article if article is not None else root)
     if not authors:
@@ -281,6 +269,9 @@ def _single(
     doc.authors = authors
     known_tax = {"issue"} | set(_labels_taxonomies())
     doc.term_slugs = _term_slugs(_classes(article), known_tax)
+    issues = _selected_names(root, profiles.selectors(profile, "issue_selectors"))
+    if issues:
+        doc.terms["issue"] = issues
     for rel_tag in root.xpath("//a[contains(concat(' ',@rel,' '),' tag ')]"):
         label = rel_tag.text_content().strip()
         href = rel_tag.get("href") or ""
@@ -289,8 +280,7 @@ def _single(
             doc.terms.setdefault(tax, [])
             if label not in doc.terms[tax]:
                 doc.terms[tax].append(label)
-    selectors = tuple(profile.content_selectors) if profile else ()
-    container = _select(root, selectors + _CONTENT_SELECTORS)
+    container = _select(root, profiles.selectors(profile, "content_selectors"))
     if container is not None:
         doc.body_html = html.tostring(container, encoding="unicode")
     else:
@@ -321,6 +311,36 @@ def _byline_names(scope: etree._Element) -> list[str]:
         if name and len(name) <= 80 and name not in names:
             names.append(name)
     return names
+
+
+def _selected_names(root: etree._Element, selectors: tuple[str, ...]) -> list[str]:
+    """Names held by the elements of the first selector that matches (one name each)."""
+    for sel in selectors:
+        try:
+            found = root.cssselect(sel)
+        except Exception:  # a bad selector in a user profile must not stop the run
+            continue
+        names = []
+        for el in found:
+            text = _BY_PREFIX.sub("", " ".join(el.text_content().split()))
+            if text and len(text) <= 120 and text not in names:
+                names.append(text)
+        if names:
+            return names
+    return []
+
+
+def _selected_date(root: etree._Element, selectors: tuple[str, ...]) -> str | None:
+    for sel in selectors:
+        try:
+            found = root.cssselect(sel)
+        except Exception:
+            continue
+        for el in found:
+            value = el.get("datetime") or el.get("content") or el.text_content().strip()
+            if value:
+                return str(value)
+    return None
 
 
 def _labels_taxonomies() -> list[str]:

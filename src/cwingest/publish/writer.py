@@ -33,7 +33,7 @@ class TableWriter:
         self.versions = self.out / VERSIONS
         self.staged: dict[str, Path] = {}
 
-    def stage(self, table: str, rows: Iterable[dict[str, Any]], batch_size: int = 5000) -> int:
+    def stage(self, table: str, rows: Iterable[dict[str, Any]], batch_size: int = 1000) -> int:
         """Write a table's new version from rows, in batches (not yet visible to readers).
 
         Each batch is checked against the table's schema; primary keys are checked across
