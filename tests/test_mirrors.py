@@ -169,4 +169,7 @@ def test_site_profile_selectors_find_byline_issues_and_date(run, tmp_path: Path)
     assert post["authors"] == ["Ana Lima", "Bo Chen"]
     assert post["issues"] == ["Equity", "Assessment & Grading"]
     assert post["published_at"].isoformat() == "2021-03-04T15:00:00+00:00"
-    assert post["content_text"].startswith("Competency-based schools") and "Author(s)" not in post["content_text"]
+    assert (
+        post["content_text"].startswith("Competency-based schools")
+        and "Author(s)" not in post["content_text"]
+    )

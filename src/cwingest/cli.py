@@ -7,6 +7,8 @@ import sys
 from datetime import UTC, datetime
 
 from cwingest import __version__
+from cwingest.dedup.clusters import CANONICAL_CRITERIA
+from cwingest.dedup.similarity import DedupConfig
 
 
 def _iso_date(value: str) -> datetime:
@@ -15,6 +17,18 @@ def _iso_date(value: str) -> datetime:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an ISO date: {value!r}") from exc
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _rule(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    names = (
+        tuple(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value
+    )
+    unknown = [n for n in names if n not in CANONICAL_CRITERIA]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown canonical criteria {unknown}; choose from {', '.join(CANONICAL_CRITERIA)}"
+        )
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +46,26 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--raw", default="raw", help="raw archive folder (default: raw)")
         p.add_argument("--workers", type=int, default=1, help="parallel parse workers (default: 1)")
+        p.add_argument(
+            "--near-threshold",
+            type=float,
+            default=DedupConfig.near_threshold,
+            help="shingle Jaccard at which two texts are one post (default: %(default)s)",
+        )
+        p.add_argument(
+            "--containment-threshold",
+            type=float,
+            default=DedupConfig.containment_threshold,
+            help="share of an excerpt found in a full text to join them (default: %(default)s)",
+        )
+        p.add_argument(
+            "--canonical-rule",
+            type=_rule,
+            default=",".join(DedupConfig.canonical_rule),
+            help="criteria choosing a post's canonical copy, in order, from "
+            + ", ".join(CANONICAL_CRITERIA)
+            + " (default: %(default)s)",
+        )
         p.add_argument(
             "--include-unpublished",
             action="store_true",
@@ -55,6 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dedup_config(args: argparse.Namespace) -> DedupConfig:
+    for name in ("near_threshold", "containment_threshold"):
+        if not 0.0 < getattr(args, name) <= 1.0:
+            raise SystemExit(f"cwingest: error: --{name.replace('_', '-')} must be in (0, 1]")
+    rule = (
+        args.canonical_rule
+        if isinstance(args.canonical_rule, tuple)
+        else _rule(args.canonical_rule)
+    )
+    return DedupConfig(
+        near_threshold=args.near_threshold,
+        containment_threshold=args.containment_threshold,
+        canonical_rule=rule,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
@@ -71,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 raw=args.raw,
                 workers=args.workers,
                 include_unpublished=args.include_unpublished,
+                dedup=_dedup_config(args),
             )
         else:
             summary = pipeline.run_backfill(
@@ -80,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 until=args.until,
                 workers=args.workers,
                 include_unpublished=args.include_unpublished,
+                dedup=_dedup_config(args),
             )
     except KeyboardInterrupt:
         print("cwingest: interrupted; nothing was published", file=sys.stderr)

@@ -32,6 +32,7 @@ from cwingest.clean.document import clean_document
 from cwingest.clean.profiles import ProfileSet, load_profiles
 from cwingest.dedup.clusters import DocKey, cluster
 from cwingest.dedup.merge import merge_group, post_id_for, source_row
+from cwingest.dedup.similarity import DedupConfig, SignatureIndex
 from cwingest.enrich.lookups import LookupIndex
 from cwingest.enrich.metadata import enrich_document
 from cwingest.models import (
@@ -379,6 +380,8 @@ def _build(
     # Enrich: resolve names with everything the input set knows.
     index = LookupIndex.build(spool.lookups())
     profiles = load_profiles()
+    dedup_config: DedupConfig = options.get("dedup") or DedupConfig()
+    signatures = SignatureIndex(dedup_config)
     keys: list[DocKey] = []
     updates: list[tuple[str, str]] = []
     for doc_id, data, labels_json, _ in spool.docs():
@@ -398,16 +401,30 @@ def _build(
                 doc.is_excerpt_only,
                 doc.modified_at,
                 doc.word_count,
+                fetched_at=doc.fetched_at,
+                guid=doc.guid,
+                title=doc.title,
+                published_at=doc.published_at,
             )
         )
+        signatures.add(doc.content_text)  # index len(keys) - 1: same order as keys
         if len(updates) >= 2000:
             spool.update(updates, "data")
             updates = []
     spool.update(updates, "data")
     summary.documents = len(keys)
 
-    # Deduplicate: group by identity, name each group.
-    groups = cluster(keys)
+    # Deduplicate: near duplicates and excerpts from signatures, then group by identity.
+    def text_of(idx: int) -> str:
+        row = spool.db.execute(
+            "SELECT data FROM docs WHERE doc_id=?", (keys[idx].doc_id,)
+        ).fetchone()
+        return str(json.loads(row[0])["content_text"])
+
+    pairs = [(i, j) for i, j, _ in signatures.near_pairs()]
+    pairs += [(i, j) for i, j, _ in signatures.containment_pairs(text_of)]
+    del signatures
+    groups = cluster(keys, pairs, rule=dedup_config.canonical_rule)
     assignments = []
     for members in groups.values():
         pid = post_id_for(members)
@@ -415,6 +432,9 @@ def _build(
     spool.update(assignments, "post_id")
     spool.db.commit()
     summary.duplicates = len(keys) - len(groups)
+    new_ids = {a[1]: a[0].split(":")[0] for a in assignments}  # doc_id -> post_id
+    id_changes = _post_id_changes(out, new_ids, summary)
+    del new_ids, assignments
 
     # Publish.
     previous = _previous_hashes(out)
@@ -473,6 +493,7 @@ def _build(
     writer.stage("authors", _name_rows(author_counts))
     writer.stage("issues", _name_rows(issue_counts))
     summary.finished_at = datetime.now(UTC)
+    writer.stage("post_id_map", id_changes)
     runs_before = read_table(out, "runs")
     runs = (runs_before.to_pylist() if runs_before is not None else []) + [summary.row()]
     writer.stage("runs", runs)
@@ -485,6 +506,33 @@ def _collect(
     outcomes[outcome.raw_id] = outcome
     if progress:
         progress.advance(progress.task_ids[0])
+
+
+def _post_id_changes(
+    out: Path, new_ids: dict[str, str], summary: RunSummary
+) -> list[dict[str, Any]]:
+    """Earlier mapping rows, plus one per post id of the previous run that no longer exists."""
+    before = read_table(out, "post_id_map")
+    rows: list[dict[str, Any]] = before.to_pylist() if before is not None else []
+    sources = read_table(out, "post_sources")
+    if sources is None:
+        return rows
+    current = set(new_ids.values())
+    old_docs: dict[str, list[str]] = {}
+    for r in sources.select(["post_id", "raw_id", "doc_index"]).to_pylist():
+        old_docs.setdefault(r["post_id"], []).append(f"{r['raw_id']}:{r['doc_index']}")
+    for old in sorted(set(old_docs) - current):
+        targets = sorted({new_ids[d] for d in old_docs[old] if d in new_ids})
+        rows.append(
+            {
+                "old_post_id": old,
+                "new_post_id": targets[0] if len(targets) == 1 else None,
+                "run_id": summary.run_id,
+                "changed_at": summary.started_at,
+                "reason": "merged" if len(targets) == 1 else "split" if targets else "removed",
+            }
+        )
+    return rows
 
 
 def _count(counter: dict[str, tuple[str, int]], name: str) -> None:
@@ -631,6 +679,7 @@ def run_ingest(
     raw: str | Path = "raw",
     workers: int = 1,
     include_unpublished: bool = False,
+    dedup: DedupConfig | None = None,
 ) -> RunSummary:
     """Archive files and folders, then rebuild the output from all inputs it holds.
 
@@ -641,9 +690,10 @@ def run_ingest(
         workers: parse processes (results do not depend on it).
         include_unpublished: keep drafts, private and pending items of exports, marked with
             their status (only published items by default).
+        dedup: thresholds and canonical rule of the deduplicate stage.
     """
     started = datetime.now(UTC)
-    options = {"include_unpublished": include_unpublished}
+    options: dict[str, Any] = {"include_unpublished": include_unpublished, "dedup": dedup}
     summary = RunSummary(
         new_run_id(),
         "ingest",
@@ -655,7 +705,7 @@ def run_ingest(
     new: list[RawInput] = []
     unreadable: list[Unreadable] = []
     with store.locked():
-        for item in archive_files(paths, store):
+        for item in archive_files(paths, store, fetched_at=started):
             (unreadable if isinstance(item, Unreadable) else new).append(item)  # type: ignore[arg-type]
         entries = _ledger(Path(out), store) + new
         return build(
@@ -676,6 +726,7 @@ def run_backfill(
     until: datetime | None = None,
     workers: int = 1,
     include_unpublished: bool = False,
+    dedup: DedupConfig | None = None,
 ) -> RunSummary:
     """Rebuild the output from the raw archive alone (no network, no original files).
 
@@ -683,7 +734,7 @@ def run_backfill(
     in that range are (re)processed together with those the output already holds.
     """
     started = datetime.now(UTC)
-    options = {"include_unpublished": include_unpublished}
+    options: dict[str, Any] = {"include_unpublished": include_unpublished, "dedup": dedup}
     summary = RunSummary(
         new_run_id(),
         "backfill",

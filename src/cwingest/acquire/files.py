@@ -62,8 +62,15 @@ def file_uri(path: Path) -> str:
     return path.resolve().as_uri()
 
 
-def archive_files(paths: Iterable[str | Path], store: RawStore) -> Iterator[RawInput | Unreadable]:
-    """Archive every file under ``paths``; yield what was archived or why it was not."""
+def archive_files(
+    paths: Iterable[str | Path], store: RawStore, fetched_at: datetime | None = None
+) -> Iterator[RawInput | Unreadable]:
+    """Archive every file under ``paths``; yield what was archived or why it was not.
+
+    Every file of one run gets the same ``fetched_at`` (the run's start): which file was
+    copied first is an accident of the order they were named in, and must not matter.
+    """
+    fetched_at = fetched_at or datetime.now(UTC)
     for path in iter_files(paths, exclude=[store.root / "objects"]):
         uri = file_uri(path) if path.exists() else f"file://{path}"
         try:
@@ -72,6 +79,8 @@ def archive_files(paths: Iterable[str | Path], store: RawStore) -> Iterator[RawI
                 continue
             mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
             with open(path, "rb") as fh:
-                yield store.put_stream(fh, uri, context={"file_mtime": mtime.isoformat()})
+                yield store.put_stream(
+                    fh, uri, fetched_at=fetched_at, context={"file_mtime": mtime.isoformat()}
+                )
         except OSError as exc:
             yield Unreadable(uri, "unreadable input", f"{type(exc).__name__}: {exc.strerror}")

@@ -1,13 +1,25 @@
 """Group documents that are the same post, and pick each group's canonical document.
 
-Documents are joined (union-find, so groups are transitive) when they share an identity
-key: identical clean text, the same WordPress id on the same site, the same canonical
-URL. Only compact keys are held in memory, never texts. Groups and their order depend
-only on the documents, never on input order.
+Two kinds of evidence join documents (union-find, so groups are transitive):
+
+
+* strong identities a document states about itself: the WordPress id on its site, its
+  canonical URL, its GUID;
+* soft evidence from content: identical clean text, the same title on the same day,
+  a near-duplicate text (MinHash) or a text contained in another (an excerpt).
+
+Strong identities join first. Soft evidence then joins groups that name different posts
+of one site only when it is substantial: a shared text of at least ``SUBSTANTIAL_WORDS``
+words is a repost (WordPress sites do republish posts under a new id), while a shared
+title, or a short shared text, is not enough to say two posts are one.
+Only compact keys are held in memory. Groups, their order and their canonical member
+depend only on the documents, never on the order they arrived in.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,15 +33,17 @@ FORMAT_RICHNESS = {
     "wxr": 5,
     "html": 4,
     "warc_html": 4,
+    "warc_wp_rest_json": 4,
     "text": 2,
     "html_listing": 1,
+    "warc_html_listing": 1,
     "text_listing": 1,
 }
 
 
 @dataclass(slots=True)
 class DocKey:
-    """What clustering needs to know about one document (compact)."""
+    """What grouping needs to know about one document (compact: no text)."""
 
     doc_id: str
     content_sha256: str | None
@@ -40,6 +54,10 @@ class DocKey:
     is_excerpt_only: bool
     modified_at: datetime | None
     word_count: int
+    fetched_at: datetime | None = None
+    guid: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
     keys: list[str] = field(default_factory=list)
 
 
@@ -59,17 +77,43 @@ def normalize_url(url: str | None) -> str | None:
     return urlunsplit(("https", host, p.path.rstrip("/") or "/", "", ""))
 
 
-def identity_keys(d: DocKey) -> list[str]:
-    """Keys that, shared by two documents, make them one post."""
+def normalize_title(title: str | None) -> str | None:
+    """Title reduced to lower-case letters and digits (quotes, dashes, case don't count)."""
+    if not title:
+        return None
+    folded = unicodedata.normalize("NFKD", title).casefold()
+    words = re.findall(r"[^\W_]+", folded)
+    return " ".join(words) or None
+
+
+def strong_keys(d: DocKey) -> list[str]:
+    """Identities a document states: WordPress id on a site, canonical URL, GUID."""
     keys = []
-    if d.content_sha256:
-        keys.append("sha:" + d.content_sha256)
     if d.site and d.wp_id is not None:
         keys.append(f"wp:{d.site}:{d.wp_id}")
     url = normalize_url(d.url)
     if url:
         keys.append("url:" + url)
+    guid = normalize_url(d.guid) if d.guid and "://" in d.guid else d.guid
+    if guid:
+        keys.append("guid:" + guid)
     return keys
+
+
+def soft_keys(d: DocKey) -> list[str]:
+    """Content evidence: the same text, or the same title published the same day."""
+    keys = []
+    if d.content_sha256:
+        keys.append("sha:" + d.content_sha256)
+    title = normalize_title(d.title)
+    if title and d.published_at and len(title) >= 12:
+        keys.append(f"titleday:{title}|{d.published_at.date().isoformat()}")
+    return keys
+
+
+def identity_keys(d: DocKey) -> list[str]:
+    """All keys of a document (strong, then soft)."""
+    return strong_keys(d) + soft_keys(d)
 
 
 class UnionFind:
@@ -96,19 +140,27 @@ class UnionFind:
             self.parent[hi] = lo
 
 
-def canonical_rank(d: DocKey) -> tuple[object, ...]:
-    """Sort key: the best document first (full text, richest format, newest, longest)."""
-    modified = d.modified_at.timestamp() if d.modified_at else float("-inf")
-    return (
-        d.is_excerpt_only,
-        -FORMAT_RICHNESS.get(d.source_format, 0),
-        -modified,
-        -d.word_count,
-        d.doc_id,
-    )
+_RULES = {
+    # criterion -> sort key part (smaller sorts first, i.e. is preferred)
+    "full_text": lambda d: d.is_excerpt_only,
+    "richest": lambda d: -FORMAT_RICHNESS.get(d.source_format, 0),
+    "newest": lambda d: -(d.modified_at.timestamp() if d.modified_at else float("-inf")),
+    "oldest": lambda d: d.modified_at.timestamp() if d.modified_at else float("inf"),
+    "longest": lambda d: -d.word_count,
+    "first_seen": lambda d: d.fetched_at.timestamp() if d.fetched_at else float("inf"),
+}
+CANONICAL_CRITERIA = tuple(_RULES)
+DEFAULT_RULE = ("full_text", "richest", "newest", "longest")
 
 
-# What a group of documents says it is: per site, the WordPress ids (as text) and the URLs.
+def canonical_rank(d: DocKey, rule: tuple[str, ...] = DEFAULT_RULE) -> tuple[object, ...]:
+    """Sort key under a canonical rule: the best document first; ``doc_id`` breaks ties."""
+    return (*(_RULES[c](d) for c in rule), d.doc_id)
+
+
+SUBSTANTIAL_WORDS = 30
+
+# What a group says it is: per site, the WordPress ids (as text) and the URLs it names.
 Identity = tuple[dict[str, set[str]], dict[str, set[str]]]
 
 
@@ -131,47 +183,62 @@ def _disjoint_on_a_site(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
 
 
 def _conflict(a: Identity, b: Identity) -> bool:
-    """Two groups that name different posts of one site must never merge on text alone."""
+    """Two groups that name different posts of one site must never merge on content."""
     return _disjoint_on_a_site(a[0], b[0]) or _disjoint_on_a_site(a[1], b[1])
 
 
-def cluster(docs: Iterable[DocKey]) -> dict[str, list[DocKey]]:
+def cluster(
+    docs: list[DocKey],
+    content_pairs: Iterable[tuple[int, int]] = (),
+    rule: tuple[str, ...] = DEFAULT_RULE,
+) -> dict[str, list[DocKey]]:
     """Group documents; returns representative -> members, canonical first.
 
-    Strong identities (WordPress id on a site, canonical URL) join first. Identical text
-    then joins groups, unless they name different posts of the same site (two listing
-    teasers, or two short posts, can share a text and still be two posts).
+    Args:
+        docs: the documents' keys.
+        content_pairs: index pairs into ``docs`` that content similarity joins (near
+            duplicates, excerpts); soft evidence, like identical text.
+        rule: the canonical rule (criteria of :data:`CANONICAL_CRITERIA`, in order).
     """
     uf = UnionFind()
-    members: list[DocKey] = []
-    by_text: dict[str, list[str]] = {}
+    soft: dict[str, list[str]] = {}
     for d in docs:
-        d.keys = identity_keys(d)
         node = "doc:" + d.doc_id
         uf.find(node)
+        d.keys = strong_keys(d)
         for k in d.keys:
-            if k.startswith("sha:"):
-                by_text.setdefault(k, []).append(node)
-            else:
-                uf.union(node, k)
-        members.append(d)
+            uf.union(node, k)
+        for k in soft_keys(d):
+            soft.setdefault(k, []).append(node)
     idents: dict[str, Identity] = {}
-    for d in members:
+    for d in docs:
         root = uf.find("doc:" + d.doc_id)
         have, new = idents.get(root, ({}, {})), _identity(d)
         idents[root] = (_union(have[0], new[0]), _union(have[1], new[1]))
-    for key in sorted(by_text):
-        nodes = sorted(by_text[key])
-        for node in nodes[1:]:
-            ra, rb = uf.find(nodes[0]), uf.find(node)
-            if ra == rb or _conflict(idents[ra], idents[rb]):
-                continue
-            merged = (_union(idents[ra][0], idents[rb][0]), _union(idents[ra][1], idents[rb][1]))
-            uf.union(ra, rb)
-            idents[uf.find(ra)] = merged
+
+    words = {"doc:" + d.doc_id: d.word_count for d in docs}
+
+    def join(a: str, b: str, substantial: bool) -> None:
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb or (not substantial and _conflict(idents[ra], idents[rb])):
+            return
+        merged = (_union(idents[ra][0], idents[rb][0]), _union(idents[ra][1], idents[rb][1]))
+        uf.union(ra, rb)
+        idents[uf.find(ra)] = merged
+
+    # (a, b, is content evidence) for every soft link, processed in a fixed order.
+    edges: set[tuple[str, str, bool]] = set()
+    for key, nodes in soft.items():
+        first, *rest = sorted(nodes)
+        edges.update((first, n, key.startswith("sha:")) for n in rest)
+    for i, j in content_pairs:
+        a, b = sorted(("doc:" + docs[i].doc_id, "doc:" + docs[j].doc_id))
+        edges.add((a, b, True))
+    for a, b, by_content in sorted(edges):
+        join(a, b, by_content and min(words[a], words[b]) >= SUBSTANTIAL_WORDS)
     groups: dict[str, list[DocKey]] = {}
-    for d in members:
+    for d in docs:
         groups.setdefault(uf.find("doc:" + d.doc_id), []).append(d)
     for group in groups.values():
-        group.sort(key=canonical_rank)
+        group.sort(key=lambda d: canonical_rank(d, rule))
     return groups

@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from cwingest.dedup.clusters import DocKey, identity_keys
+from cwingest.dedup.clusters import DocKey
 from cwingest.models import Document
 from cwingest.util import slugify
 
@@ -22,14 +22,18 @@ _WORDS = re.compile(r"\w+")
 CORE_TAXONOMIES = {"issue": "issues", "category": "categories", "post_tag": "tags"}
 
 
+def anchor_of(members: list[DocKey]) -> DocKey:
+    """The member a post's id is derived from: the first seen (then the smallest doc_id).
+
+    Copies that arrive later are never first seen, so they join a post without changing
+    its id; the id depends only on the raw archive, so a backfill gives the same ids.
+    """
+    return min(members, key=lambda m: (m.fetched_at.timestamp() if m.fetched_at else 0.0, m.doc_id))
+
+
 def post_id_for(members: list[DocKey]) -> str:
-    """Stable id from the group's strongest identity key (WordPress id > URL > text hash)."""
-    keys = {k for m in members for k in (m.keys or identity_keys(m))}
-    for prefix in ("wp:", "url:", "sha:"):
-        chosen = sorted(k for k in keys if k.startswith(prefix))
-        if chosen:
-            return hashlib.sha256(chosen[0].encode()).hexdigest()[:20]
-    return hashlib.sha256(("doc:" + min(m.doc_id for m in members)).encode()).hexdigest()[:20]
+    """Stable id of a post: a hash of its anchor document's id (raw sha256 and position)."""
+    return hashlib.sha256(("doc:" + anchor_of(members).doc_id).encode()).hexdigest()[:20]
 
 
 def _words(text: str) -> set[str]:
@@ -48,13 +52,19 @@ def similarity(a: str, b: str, containment: bool = False) -> float:
 
 
 def relation_of(doc: Document, canonical: Document) -> tuple[str, float | None]:
-    """How a member relates to the canonical document, with a similarity."""
+    """How a member relates to the canonical document, with a similarity.
+
+    ``similarity`` is the share of the member's words found in the canonical text for
+    ``excerpt_of``, else the Jaccard similarity of their word sets (1.0 when exact).
+    """
     if doc is canonical:
         return "canonical", None
     if doc.content_sha256 and doc.content_sha256 == canonical.content_sha256:
         return "exact_duplicate", 1.0
-    if doc.is_excerpt_only and not canonical.is_excerpt_only:
-        return "excerpt_of", similarity(canonical.content_text, doc.content_text, containment=True)
+    contained = similarity(canonical.content_text, doc.content_text, containment=True)
+    shorter = doc.word_count < 0.8 * canonical.word_count
+    if (doc.is_excerpt_only and not canonical.is_excerpt_only) or (shorter and contained >= 0.9):
+        return "excerpt_of", contained
     if (
         doc.modified_at
         and canonical.modified_at

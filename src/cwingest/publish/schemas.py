@@ -17,7 +17,16 @@ from typing import Any
 
 import pyarrow as pa
 
-TABLES = ("posts", "post_sources", "raw_records", "rejects", "authors", "issues", "runs")
+TABLES = (
+    "posts",
+    "post_sources",
+    "raw_records",
+    "rejects",
+    "authors",
+    "issues",
+    "runs",
+    "post_id_map",
+)
 
 
 class SchemaError(ValueError):

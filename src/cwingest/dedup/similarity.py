@@ -1,0 +1,170 @@
+"""Near-duplicate and excerpt detection over compact signatures.
+
+Each document leaves two small signatures in memory, never its text:
+
+* a MinHash of its word shingles (rensa, 128 permutations as ``uint32``: 512 bytes), fed
+  to rensa's LSH index, which proposes pairs whose Jaccard similarity is likely above
+  the threshold without comparing every pair;
+* a content-defined sample of its shingle hashes (the shingles whose CRC-32 is 0 modulo
+  ``sample_mod``, about one in eight). A teaser or a cut-off copy holds a contiguous part
+  of the full text, so its sample is (almost) a subset of the full text's sample: counting
+  shared samples through an inverted index finds containment, which Jaccard misses for
+  short excerpts.
+
+Candidates are verified (MinHash estimate for near duplicates; exact shingle containment
+for excerpts, through a callback that reads the two texts back from disk). Results are
+sets of pairs, so they do not depend on the order documents were added.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import rensa
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Thresholds of the deduplicate stage (README: "Deduplication" gives the figures)."""
+
+    shingle_size: int = 5  # words per shingle
+    num_perm: int = 128  # MinHash permutations
+    num_bands: int = 0  # LSH bands; 0 picks them from near_threshold (see lsh_bands)
+    near_threshold: float = 0.7  # estimated Jaccard of shingles to call two texts one post
+    containment_threshold: float = 0.9  # share of an excerpt's shingles found in the full text
+    excerpt_ratio: float = 0.8  # an excerpt has at most this share of the full text's shingles
+    sample_mod: int = 8  # keep the shingles whose CRC-32 is 0 modulo this, for containment
+    max_posting: int = 50  # sampled shingles shared by more documents are boilerplate: ignored
+    min_shingles: int = 8  # shorter texts are matched by identity and exact text only
+    canonical_rule: tuple[str, ...] = ("full_text", "richest", "newest", "longest")
+
+
+def tokens(text: str) -> list[str]:
+    """Words of a text, case- and compatibility-folded (so punctuation and case don't count)."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def shingles(words: list[str], k: int) -> list[str]:
+    """Overlapping k-word shingles (one shingle for texts shorter than k words)."""
+    if len(words) <= k:
+        return [" ".join(words)] if words else []
+    return [" ".join(words[i : i + k]) for i in range(len(words) - k + 1)]
+
+
+def containment(part: str, whole: str, k: int) -> float:
+    """Exact share of ``part``'s shingles that occur in ``whole``."""
+    a = set(shingles(tokens(part), k))
+    if not a:
+        return 0.0
+    b = set(shingles(tokens(whole), k))
+    return len(a & b) / len(a)
+
+
+def lsh_bands(threshold: float, num_perm: int) -> int:
+    """Bands whose S-curve rises below ``threshold``, so pairs at it are rarely missed.
+
+    With b bands of r rows a pair of Jaccard s becomes a candidate with probability
+    1 - (1 - s^r)^b; its midpoint is about (1/b)^(1/r). Aim it 0.1 below the threshold
+    (recall first: candidates are verified anyway).
+    """
+    target = max(0.05, threshold - 0.1)
+    choices = [b for b in range(1, num_perm + 1) if num_perm % b == 0]
+    return min(choices, key=lambda b: (abs((1 / b) ** (b / num_perm) - target), b))
+
+
+@dataclass
+class SignatureIndex:
+    """Signatures of every document added, and the pairs they reveal."""
+
+    config: DedupConfig = field(default_factory=DedupConfig)
+
+    def __post_init__(self) -> None:
+        bands = self.config.num_bands or lsh_bands(self.config.near_threshold, self.config.num_perm)
+        self._lsh = rensa.RMinHashLSH(
+            threshold=self.config.near_threshold, num_perm=self.config.num_perm, num_bands=bands
+        )
+        self._digests: list[np.ndarray] = []
+        self._sizes: list[int] = []  # shingle count per document
+        self._sample_hashes: list[np.ndarray] = []
+        self._candidates: set[tuple[int, int]] = set()
+
+    def __len__(self) -> int:
+        return len(self._sizes)
+
+    def add(self, text: str) -> int:
+        """Add a document's text; returns its index (0, 1, 2, … in the order added)."""
+        idx = len(self._sizes)
+        sh = shingles(tokens(text), self.config.shingle_size)
+        self._sizes.append(len(set(sh)))
+        hashes = np.fromiter((zlib.crc32(s.encode()) for s in set(sh)), dtype=np.uint32)
+        self._sample_hashes.append(np.unique(hashes[hashes % self.config.sample_mod == 0]))
+        if len(sh) < self.config.min_shingles:
+            self._digests.append(np.zeros(self.config.num_perm, dtype=np.uint32))
+            return idx
+        mh = rensa.RMinHash(num_perm=self.config.num_perm, seed=42)
+        mh.update(sh)
+        for other in self._lsh.query(mh):
+            self._candidates.add((int(other), idx))
+        self._lsh.insert(idx, mh)
+        self._digests.append(np.asarray(mh.digest(), dtype=np.uint32))
+        return idx
+
+    def jaccard(self, i: int, j: int) -> float:
+        """MinHash estimate of the Jaccard similarity of two documents' shingles."""
+        return float(np.mean(self._digests[i] == self._digests[j]))
+
+    def near_pairs(self) -> list[tuple[int, int, float]]:
+        """Pairs (i < j) whose estimated Jaccard similarity reaches the threshold."""
+        out = []
+        for i, j in sorted(self._candidates):
+            sim = self.jaccard(i, j)
+            if sim >= self.config.near_threshold:
+                out.append((i, j, sim))
+        return out
+
+    def containment_pairs(
+        self, text_of: Callable[[int], str] | None = None
+    ) -> list[tuple[int, int, float]]:
+        """Pairs (part, whole, containment) where a shorter text lies inside a longer one."""
+        cfg = self.config
+        if not self._sample_hashes:
+            return []
+        counts = np.array([len(h) for h in self._sample_hashes], dtype=np.int64)
+        hashes = np.concatenate(self._sample_hashes) if counts.sum() else np.zeros(0, np.uint32)
+        docs = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        order = np.lexsort((docs, hashes))
+        hashes, docs = hashes[order], docs[order]
+        # Boundaries of each distinct hash's posting list.
+        starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+        ends = np.r_[starts[1:], len(hashes)]
+        shared: dict[tuple[int, int], int] = {}
+        for s, e in zip(starts, ends, strict=True):
+            n = e - s
+            if n < 2 or n > cfg.max_posting:
+                continue
+            posting = docs[s:e].tolist()
+            for a in range(n):
+                for b in range(a + 1, n):
+                    key = (posting[a], posting[b])
+                    shared[key] = shared.get(key, 0) + 1
+        sizes = self._sizes
+        out = []
+        for (a, b), n_shared in sorted(shared.items()):
+            part, whole = (a, b) if sizes[a] <= sizes[b] else (b, a)
+            if sizes[part] > cfg.excerpt_ratio * sizes[whole] or counts[part] == 0:
+                continue
+            if n_shared / counts[part] < cfg.containment_threshold - 0.15:
+                continue  # the sample estimate is far below: not worth reading the texts
+            score = n_shared / counts[part]
+            if text_of is not None:
+                score = containment(text_of(part), text_of(whole), cfg.shingle_size)
+            if score >= cfg.containment_threshold:
+                out.append((part, whole, round(score, 4)))
+        return out
