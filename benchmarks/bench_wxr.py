@@ -37,10 +37,12 @@ def write_wxr(path: Path, n: int) -> None:
             post = base[i % len(base)]
             body = "\n\n".join(f"Post {i}. {p}" for p in post.paragraphs * 4)
             fh.write(f"""<item><title>{html.escape(post.title)} {i}</title>
-<link>https://bench.example/?p={i + 1}</link><dc:creator><![CDATA[bench]]></dc:creator>
+<link>https://bench.example/?p={i + 1}</link>
+<dc:creator><![CDATA[bench]]></dc:creator>
 <content:encoded><![CDATA[{body}]]></content:encoded><wp:post_id>{i + 1}</wp:post_id>
-<wp:post_date_gmt>{post.date_gmt.replace("T", " ")}</wp:post_date_gmt><wp:post_type>post</wp:post_type>
-<wp:status>publish</wp:status><category domain="category" nicename="bench"><![CDATA[Bench]]></category></item>
+<wp:post_date_gmt>{post.date_gmt.replace("T", " ")}</wp:post_date_gmt>
+<wp:post_type>post</wp:post_type><wp:status>publish</wp:status>
+<category domain="category" nicename="bench"><![CDATA[Bench]]></category></item>
 """)
         fh.write("</channel></rss>\n")
 
@@ -58,8 +60,10 @@ def run_one(n: int) -> None:
         summary = run_ingest([str(path)], out=root / "out", raw=root / "raw")
         took = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{size_mb:7.1f} MB export  {summary.documents:>7} documents  {took:7.1f} s  "
-          f"{size_mb / took:5.2f} MB/s  peak RSS {peak_mb:6.0f} MB")
+    print(
+        f"{size_mb:7.1f} MB export  {summary.documents:>7} documents  {took:7.1f} s  "
+        f"{size_mb / took:5.2f} MB/s  peak RSS {peak_mb:6.0f} MB"
+    )
 
 
 def main(argv: list[str]) -> None:

@@ -65,7 +65,7 @@ def test_seed_000_and_001_are_one_post(seeds_out: Path) -> None:
 
 def test_copies_across_domains_and_versions_are_one_post(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     old = _record(77, PARAS, site="https://www.competencyworks.org", date="2016-03-01T10:00:00")
-    edited = PARAS[:-1] + [PARAS[-1].replace("sharply", "a lot"), "A note added in 2019."]
+    edited = [*PARAS[:-1], PARAS[-1].replace("sharply", "a lot"), "A note added in 2019."]
     new = _record(5801, edited, date="2019-05-01T10:00:00") | {
         "modified_gmt": "2019-06-01T00:00:00"
     }
@@ -114,7 +114,7 @@ def test_post_id_is_kept_when_a_richer_copy_arrives_later(run, tmp_path: Path) -
     out, _ = run(sample / "text" / "blog-listing-page.txt")
     [first] = [p for p in table(out, "posts") if p["title"] == "Calibrating Rubrics on Thursdays"]
     assert first["is_excerpt_only"]
-    out, summary = run(sample / "rest")
+    out, _ = run(sample / "rest")
     [later] = [p for p in table(out, "posts") if p["title"] == "Calibrating Rubrics on Thursdays"]
     assert later["post_id"] == first["post_id"]  # the REST record joined the existing post
     assert later["wp_id"] == 5804 and not later["is_excerpt_only"] and later["source_count"] >= 2
@@ -171,9 +171,10 @@ def test_every_table_is_the_same_whatever_the_order(tmp_path: Path) -> None:
 
 
 def test_thresholds_and_rule_are_configurable(tmp_path: Path) -> None:
-    edited = PARAS[:-1] + [
+    edited = [
+        *PARAS[:-1],
         "Something quite different ends this version of the post, in many new words that the"
-        " first version never had, and it goes on for a little longer than the first one did."
+        " first version never had, and it goes on for a little longer than the first one did.",
     ]
     _write(tmp_path / "in" / "a.json", _record(1, PARAS, site="https://one.example"))
     _write(
@@ -192,7 +193,7 @@ def test_thresholds_and_rule_are_configurable(tmp_path: Path) -> None:
         dedup=DedupConfig(near_threshold=0.95),
     )
     assert (loose.posts, strict.posts) == (1, 2)
-    oldest = pipeline.run_ingest(
+    pipeline.run_ingest(
         [str(tmp_path / "in")],
         out=tmp_path / "oldest",
         raw=tmp_path / "raw",

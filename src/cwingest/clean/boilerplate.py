@@ -16,8 +16,9 @@ from cwingest.clean.profiles import Profile
 
 _MORE = re.compile(
     r"\s*(?:\((?:more|read more)\s*(?:…|\.\.\.)?\)|\[(?:…|\.\.\.|&hellip;)\]|"
-    r"(?:continue reading|read more|read the (?:full|whole|entire|rest of the) (?:post|article|story)"
-    r"|keep reading)\s*(?:→|»|…|\.\.\.)?(?:\s*[\"“].{0,200}[\"”])?)\s*$",
+    r"(?:continue reading|read more|keep reading"
+    r"|read the (?:full|whole|entire|rest of the) (?:post|article|story))"
+    r"\s*(?:→|»|…|\.\.\.)?(?:\s*[\"“].{0,200}[\"”])?)\s*$",
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z() ]{0,20}?)\s*:\s*(.+?)\s*$")
