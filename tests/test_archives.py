@@ -218,3 +218,31 @@ def test_warc_capture_date_is_kept(run) -> None:  # type: ignore[no-untyped-def]
     out, _ = run(path)
     dates = sorted(s["fetched_at"].year for s in table(out, "post_sources"))
     assert dates and all(y < 2020 for y in dates)  # the capture dates, not today
+
+
+def test_ingest_of_all_real_data_completes_with_every_file_recorded(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = need(REAL)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cwingest",
+            "ingest",
+            str(folder),
+            "--out",
+            str(tmp_path / "out"),
+            "--raw",
+            str(tmp_path / "raw"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    files = {p.resolve().as_uri() for p in folder.rglob("*") if p.is_file()}
+    assert {r["source_uri"] for r in table(tmp_path / "out", "raw_records")} == files
+    reasons = {r["error"] for r in table(tmp_path / "out", "rejects")}
+    assert not any("reader failure" in r for r in reasons)  # no crash hidden as a reject

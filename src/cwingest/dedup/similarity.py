@@ -6,7 +6,7 @@ Each document leaves two small signatures in memory, never its text:
   to rensa's LSH index, which proposes pairs whose Jaccard similarity is likely above
   the threshold without comparing every pair;
 * a content-defined sample of its shingle hashes (the shingles whose CRC-32 is 0 modulo
-  ``sample_mod``, about one in eight). A teaser or a cut-off copy holds a contiguous part
+  ``sample_mod``, about one in four). A teaser or a cut-off copy holds a contiguous part
   of the full text, so its sample is (almost) a subset of the full text's sample: counting
   shared samples through an inverted index finds containment, which Jaccard misses for
   short excerpts.
@@ -34,13 +34,13 @@ _WORD = re.compile(r"\w+")
 class DedupConfig:
     """Thresholds of the deduplicate stage (README: "Deduplication" gives the figures)."""
 
-    shingle_size: int = 5  # words per shingle
+    shingle_size: int = 4  # words per shingle
     num_perm: int = 128  # MinHash permutations
     num_bands: int = 0  # LSH bands; 0 picks them from near_threshold (see lsh_bands)
-    near_threshold: float = 0.7  # estimated Jaccard of shingles to call two texts one post
+    near_threshold: float = 0.6  # estimated Jaccard of shingles to call two texts one post
     containment_threshold: float = 0.9  # share of an excerpt's shingles found in the full text
     excerpt_ratio: float = 0.8  # an excerpt has at most this share of the full text's shingles
-    sample_mod: int = 8  # keep the shingles whose CRC-32 is 0 modulo this, for containment
+    sample_mod: int = 4  # keep the shingles whose CRC-32 is 0 modulo this, for containment
     max_posting: int = 50  # sampled shingles shared by more documents are boilerplate: ignored
     min_shingles: int = 8  # shorter texts are matched by identity and exact text only
     canonical_rule: tuple[str, ...] = ("full_text", "richest", "newest", "longest")
