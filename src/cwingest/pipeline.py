@@ -405,6 +405,7 @@ def _build(
                 guid=doc.guid,
                 title=doc.title,
                 published_at=doc.published_at,
+                slug=doc.slug,
             )
         )
         signatures.add(doc.content_text)  # index len(keys) - 1: same order as keys

@@ -58,6 +58,7 @@ class DocKey:
     guid: str | None = None
     title: str | None = None
     published_at: datetime | None = None
+    slug: str | None = None
     keys: list[str] = field(default_factory=list)
 
 
@@ -101,13 +102,19 @@ def strong_keys(d: DocKey) -> list[str]:
 
 
 def soft_keys(d: DocKey) -> list[str]:
-    """Content evidence: the same text, or the same title published the same day."""
+    """Content evidence: the same text, the same title the same day, a distinctive slug.
+
+    A slug of four words or more survives a move between domains unchanged
+    (``/practice/why-we-are-here/`` and ``/cw_post/why-we-are-here/``) and is rarely reused.
+    """
     keys = []
     if d.content_sha256:
         keys.append("sha:" + d.content_sha256)
     title = normalize_title(d.title)
     if title and d.published_at and len(title) >= 12:
         keys.append(f"titleday:{title}|{d.published_at.date().isoformat()}")
+    if d.slug and len(d.slug) >= 16 and d.slug.count("-") >= 3 and not d.slug.isdigit():
+        keys.append("slug:" + d.slug.lower())
     return keys
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -41,7 +42,7 @@ class DedupConfig:
     containment_threshold: float = 0.9  # share of an excerpt's shingles found in the full text
     excerpt_ratio: float = 0.8  # an excerpt has at most this share of the full text's shingles
     sample_mod: int = 4  # keep the shingles whose CRC-32 is 0 modulo this, for containment
-    max_posting: int = 50  # sampled shingles shared by more documents are boilerplate: ignored
+    max_posting: int = 16  # sampled shingles shared by more documents are boilerplate: ignored
     min_shingles: int = 8  # shorter texts are matched by identity and exact text only
     canonical_rule: tuple[str, ...] = ("full_text", "richest", "newest", "longest")
 
@@ -81,7 +82,12 @@ def lsh_bands(threshold: float, num_perm: int) -> int:
 
 @dataclass
 class SignatureIndex:
-    """Signatures of every document added, and the pairs they reveal."""
+    """Signatures of every document added, and the pairs they reveal.
+
+    Storage is flat: one ``uint32`` buffer of MinHash digests (``num_perm`` per document)
+    and one of sampled shingle hashes with their document numbers, so 100 000 documents
+    cost tens of megabytes, not a Python object each.
+    """
 
     config: DedupConfig = field(default_factory=DedupConfig)
 
@@ -90,9 +96,10 @@ class SignatureIndex:
         self._lsh = rensa.RMinHashLSH(
             threshold=self.config.near_threshold, num_perm=self.config.num_perm, num_bands=bands
         )
-        self._digests: list[np.ndarray] = []
-        self._sizes: list[int] = []  # shingle count per document
-        self._sample_hashes: list[np.ndarray] = []
+        self._digests = array("I")
+        self._sizes = array("I")  # distinct shingles per document
+        self._samples = array("I")  # sampled shingle hashes, all documents
+        self._sample_docs = array("I")  # the document of each sample
         self._candidates: set[tuple[int, int]] = set()
 
     def __len__(self) -> int:
@@ -100,25 +107,33 @@ class SignatureIndex:
 
     def add(self, text: str) -> int:
         """Add a document's text; returns its index (0, 1, 2, … in the order added)."""
+        cfg = self.config
         idx = len(self._sizes)
-        sh = shingles(tokens(text), self.config.shingle_size)
-        self._sizes.append(len(set(sh)))
-        hashes = np.fromiter((zlib.crc32(s.encode()) for s in set(sh)), dtype=np.uint32)
-        self._sample_hashes.append(np.unique(hashes[hashes % self.config.sample_mod == 0]))
-        if len(sh) < self.config.min_shingles:
-            self._digests.append(np.zeros(self.config.num_perm, dtype=np.uint32))
+        sh = shingles(tokens(text), cfg.shingle_size)
+        distinct = set(sh)
+        self._sizes.append(len(distinct))
+        sampled = sorted(
+            {h for h in (zlib.crc32(s.encode()) for s in distinct) if h % cfg.sample_mod == 0}
+        )
+        self._samples.extend(sampled)
+        self._sample_docs.extend([idx] * len(sampled))
+        if len(sh) < cfg.min_shingles:
+            self._digests.extend([0] * cfg.num_perm)
             return idx
-        mh = rensa.RMinHash(num_perm=self.config.num_perm, seed=42)
+        mh = rensa.RMinHash(num_perm=cfg.num_perm, seed=42)
         mh.update(sh)
         for other in self._lsh.query(mh):
             self._candidates.add((int(other), idx))
         self._lsh.insert(idx, mh)
-        self._digests.append(np.asarray(mh.digest(), dtype=np.uint32))
+        self._digests.extend(mh.digest())
         return idx
 
     def jaccard(self, i: int, j: int) -> float:
         """MinHash estimate of the Jaccard similarity of two documents' shingles."""
-        return float(np.mean(self._digests[i] == self._digests[j]))
+        n = self.config.num_perm
+        a = np.frombuffer(self._digests, dtype=np.uint32, count=n, offset=4 * n * i)
+        b = np.frombuffer(self._digests, dtype=np.uint32, count=n, offset=4 * n * j)
+        return float(np.mean(a == b))
 
     def near_pairs(self) -> list[tuple[int, int, float]]:
         """Pairs (i < j) whose estimated Jaccard similarity reaches the threshold."""
@@ -132,37 +147,49 @@ class SignatureIndex:
     def containment_pairs(
         self, text_of: Callable[[int], str] | None = None
     ) -> list[tuple[int, int, float]]:
-        """Pairs (part, whole, containment) where a shorter text lies inside a longer one."""
+        """Pairs (part, whole, containment) where a shorter text lies inside a longer one.
+
+        Shingles shared by more than ``max_posting`` documents are boilerplate (common
+        phrases, site chrome): they are ignored, and an excerpt's share is computed over
+        its informative samples only.
+        """
         cfg = self.config
-        if not self._sample_hashes:
+        if not self._samples:
             return []
-        counts = np.array([len(h) for h in self._sample_hashes], dtype=np.int64)
-        hashes = np.concatenate(self._sample_hashes) if counts.sum() else np.zeros(0, np.uint32)
-        docs = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        order = np.lexsort((docs, hashes))
+        hashes = np.frombuffer(self._samples, dtype=np.uint32)
+        docs = np.frombuffer(self._sample_docs, dtype=np.uint32)
+        order = np.argsort(hashes, kind="stable")
         hashes, docs = hashes[order], docs[order]
-        # Boundaries of each distinct hash's posting list.
+        del order
         starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
-        ends = np.r_[starts[1:], len(hashes)]
-        shared: dict[tuple[int, int], int] = {}
-        for s, e in zip(starts, ends, strict=True):
-            n = e - s
-            if n < 2 or n > cfg.max_posting:
-                continue
-            posting = docs[s:e].tolist()
+        lengths = np.diff(np.r_[starts, len(hashes)])
+        informative = np.zeros(len(self._sizes), dtype=np.int64)
+        keep = np.repeat(lengths <= cfg.max_posting, lengths)
+        np.add.at(informative, docs[keep].astype(np.int64), 1)
+        sizes = np.frombuffer(self._sizes, dtype=np.uint32)
+        shared: dict[int, int] = {}
+        n_docs = len(self._sizes)
+        for s, n in zip(
+            starts[(lengths >= 2) & (lengths <= cfg.max_posting)].tolist(),
+            lengths[(lengths >= 2) & (lengths <= cfg.max_posting)].tolist(),
+            strict=True,
+        ):
+            posting = docs[s : s + n].tolist()
             for a in range(n):
                 for b in range(a + 1, n):
-                    key = (posting[a], posting[b])
+                    x, y = posting[a], posting[b]
+                    part, whole = (x, y) if (sizes[x], x) <= (sizes[y], y) else (y, x)
+                    if sizes[part] > cfg.excerpt_ratio * sizes[whole]:
+                        continue
+                    key = part * n_docs + whole
                     shared[key] = shared.get(key, 0) + 1
-        sizes = self._sizes
         out = []
-        for (a, b), n_shared in sorted(shared.items()):
-            part, whole = (a, b) if sizes[a] <= sizes[b] else (b, a)
-            if sizes[part] > cfg.excerpt_ratio * sizes[whole] or counts[part] == 0:
-                continue
-            if n_shared / counts[part] < cfg.containment_threshold - 0.15:
-                continue  # the sample estimate is far below: not worth reading the texts
-            score = n_shared / counts[part]
+        for key in sorted(shared):
+            part, whole = divmod(key, n_docs)
+            estimate = shared[key] / max(1, int(informative[part]))
+            if estimate < cfg.containment_threshold - 0.15:
+                continue  # far below: not worth reading the texts
+            score = estimate
             if text_of is not None:
                 score = containment(text_of(part), text_of(whole), cfg.shingle_size)
             if score >= cfg.containment_threshold:
