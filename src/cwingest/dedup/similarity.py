@@ -156,33 +156,34 @@ class SignatureIndex:
         cfg = self.config
         if not self._samples:
             return []
-        hashes = np.frombuffer(self._samples, dtype=np.uint32)
-        docs = np.frombuffer(self._sample_docs, dtype=np.uint32)
-        order = np.argsort(hashes, kind="stable")
-        hashes, docs = hashes[order], docs[order]
-        del order
+        # One uint64 per sample (hash, then document), sorted in place: no index arrays.
+        packed = np.frombuffer(self._samples, dtype=np.uint32).astype(np.uint64) << np.uint64(32)
+        packed |= np.frombuffer(self._sample_docs, dtype=np.uint32).astype(np.uint64)
+        packed.sort()
+        hashes = (packed >> np.uint64(32)).astype(np.uint32)
+        docs = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        del packed
         starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
-        lengths = np.diff(np.r_[starts, len(hashes)])
+        del hashes
+        lengths = np.diff(np.r_[starts, len(docs)])
         informative = np.zeros(len(self._sizes), dtype=np.int64)
-        keep = np.repeat(lengths <= cfg.max_posting, lengths)
-        np.add.at(informative, docs[keep].astype(np.int64), 1)
+        np.add.at(informative, docs[np.repeat(lengths <= cfg.max_posting, lengths)], 1)
         sizes = np.frombuffer(self._sizes, dtype=np.uint32)
         shared: dict[int, int] = {}
         n_docs = len(self._sizes)
-        for s, n in zip(
-            starts[(lengths >= 2) & (lengths <= cfg.max_posting)].tolist(),
-            lengths[(lengths >= 2) & (lengths <= cfg.max_posting)].tolist(),
-            strict=True,
-        ):
-            posting = docs[s : s + n].tolist()
-            for a in range(n):
-                for b in range(a + 1, n):
-                    x, y = posting[a], posting[b]
-                    part, whole = (x, y) if (sizes[x], x) <= (sizes[y], y) else (y, x)
-                    if sizes[part] > cfg.excerpt_ratio * sizes[whole]:
-                        continue
-                    key = part * n_docs + whole
-                    shared[key] = shared.get(key, 0) + 1
+        useful = np.flatnonzero((lengths >= 2) & (lengths <= cfg.max_posting))
+        for chunk in range(0, len(useful), 65536):
+            picked = useful[chunk : chunk + 65536]
+            for s, n in zip(starts[picked].tolist(), lengths[picked].tolist(), strict=True):
+                posting = docs[s : s + n].tolist()
+                for a in range(n):
+                    for b in range(a + 1, n):
+                        x, y = posting[a], posting[b]
+                        part, whole = (x, y) if (sizes[x], x) <= (sizes[y], y) else (y, x)
+                        if sizes[part] > cfg.excerpt_ratio * sizes[whole]:
+                            continue
+                        key = part * n_docs + whole
+                        shared[key] = shared.get(key, 0) + 1
         out = []
         for key in sorted(shared):
             part, whole = divmod(key, n_docs)
