@@ -190,3 +190,69 @@ def test_recorded_error_responses_are_rejected_with_their_status(run) -> None:  
         "recorded HTTP 400 response: no content",
         "recorded HTTP 401 response: no content",
     ]
+
+
+def test_older_api_shapes_wp_api_v1_and_wordpress_com(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Responses saved from WP-API v1 (``/wp-json/posts``) and WordPress.com REST v1.1."""
+    v1 = [
+        {
+            "ID": 12,
+            "title": "Old API &#8211; Post",
+            "status": "publish",
+            "type": "post",
+            "author": {"ID": 3, "username": "jdoe", "name": "Jane Doe", "slug": "jdoe"},
+            "content": "<p>Content written in the era of the first REST plugin, long enough.</p>",
+            "link": "http://old.example/2014/05/old-api-post/",
+            "date": "2014-05-01T10:00:00",
+            "date_gmt": "2014-05-01T14:00:00",
+            "modified_gmt": "2014-05-02T14:00:00",
+            "slug": "old-api-post",
+            "guid": "http://old.example/?p=12",
+            "terms": {
+                "category": [{"ID": 5, "name": "News", "slug": "news"}],
+                "post_tag": [{"ID": 8, "name": "api", "slug": "api"}],
+            },
+        }
+    ]
+    com = {
+        "found": 1,
+        "posts": [
+            {
+                "ID": 99,
+                "site_ID": 1234,
+                "author": {"ID": 7, "login": "bsmith", "name": "Bo Smith"},
+                "date": "2016-02-03T09:30:00+00:00",
+                "modified": "2016-02-04T09:30:00+00:00",
+                "title": "Hosted on WordPress.com",
+                "URL": "https://blog.example.com/2016/02/03/hosted/",
+                "content": "<p>A post served by the WordPress.com API, with its own shape.</p>",
+                "excerpt": "<p>A post served</p>",
+                "slug": "hosted",
+                "status": "publish",
+                "type": "post",
+                "categories": {"Education": {"ID": 2, "name": "Education", "slug": "education"}},
+                "tags": {"K-12": {"ID": 4, "name": "K-12", "slug": "k-12"}},
+            }
+        ],
+    }
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "v1.json").write_text(json.dumps(v1))
+    (tmp_path / "in" / "wpcom.json").write_text(json.dumps(com))
+    out, summary = run(tmp_path / "in")
+    assert summary.rejected == 0
+    posts = {p["wp_id"]: p for p in table(out, "posts")}
+    old, hosted = posts[12], posts[99]
+    assert (old["title"], old["authors"], old["categories"], old["tags"]) == (
+        "Old API – Post",
+        ["Jane Doe"],
+        ["News"],
+        ["api"],
+    )
+    assert old["published_at"] == datetime(2014, 5, 1, 14, tzinfo=UTC)
+    assert (hosted["site"], hosted["authors"], hosted["categories"], hosted["tags"]) == (
+        "blog.example.com",
+        ["Bo Smith"],
+        ["Education"],
+        ["K-12"],
+    )
+    assert hosted["published_at"] == datetime(2016, 2, 3, 9, 30, tzinfo=UTC)

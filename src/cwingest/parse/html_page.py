@@ -286,7 +286,25 @@ def _single(
     else:
         doc.body_html = _trafilatura_main(payload.text())
         doc.notes.append("main text by trafilatura")
+    if not (doc.title_raw and doc.authors):
+        _fill_from_trafilatura(doc, root, url)
     return doc
+
+
+def _fill_from_trafilatura(doc: Document, root: etree._Element, url: str | None) -> None:
+    """Title and authors a page's theme did not mark up the WordPress way (other sites'
+    articles), from trafilatura's extractor. Its dates are not used: htmldate guesses from
+    footers and copyright lines, and a wrong date is worse than none."""
+    from trafilatura.metadata import extract_metadata
+
+    try:
+        meta = extract_metadata(root, default_url=url)
+    except Exception:  # metadata is a bonus: a failure here must not lose the page
+        return
+    if not doc.title_raw and meta.title:
+        doc.title_raw = meta.title
+    if not doc.authors and meta.author:
+        doc.authors = [a.strip() for a in meta.author.split(";") if a.strip()]
 
 
 _VIEW_ALL = re.compile(

@@ -27,7 +27,9 @@ _JS_ASSIGN = re.compile(
 _FRAGMENT_HINTS = re.compile(
     r'"(?:rendered|date_gmt|modified_gmt|class_list|yoast_head|guid|slug|featured_media)"\s*:'
 )
-_REST_HINTS = re.compile(r'"(?:id|slug|rendered|taxonomy|date_gmt|display_name|namespaces)"\s*:')
+_REST_HINTS = re.compile(
+    r'"(?:id|ID|slug|rendered|taxonomy|date_gmt|display_name|namespaces|found)"\s*:'
+)
 # REST field (rest_base) -> taxonomy name, for the core taxonomies whose names differ.
 REST_BASE_TAXONOMY = {"categories": "category", "tags": "post_tag", "coauthors": "author"}
 # Top-level fields that hold lists of ids but are not taxonomies.
@@ -129,6 +131,79 @@ def is_post_record(obj: dict[str, Any]) -> bool:
     has_id = isinstance(obj.get("id"), int) or "class_list" in obj
     has_body = isinstance(obj.get("content"), dict | str) or isinstance(obj.get("title"), dict)
     return bool(has_id and has_body and "taxonomy" not in obj)
+
+
+def is_legacy_post(obj: dict[str, Any]) -> bool:
+    """A post of the older APIs: WP-API v1 (``/wp-json/posts``, 2013-2016) or WordPress.com
+    REST v1.1 (``/rest/v1.1/sites/X/posts``): an ``ID`` and plain-string title/content."""
+    return (
+        isinstance(obj.get("ID"), int)
+        and "id" not in obj
+        and isinstance(obj.get("content", obj.get("title")), str)
+        and ("title" in obj or "content" in obj)
+    )
+
+
+def _legacy_terms(terms: Any) -> list[dict[str, Any]]:
+    """Term objects from a list (v1) or a name-keyed dict (WordPress.com)."""
+    items = terms.values() if isinstance(terms, dict) else terms if isinstance(terms, list) else []
+    return [t for t in items if isinstance(t, dict) and isinstance(t.get("name"), str)]
+
+
+def legacy_to_v2(obj: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite a legacy post record in the ``/wp/v2`` shape (names go to ``_embedded``)."""
+    out: dict[str, Any] = {
+        "id": obj["ID"],
+        "title": {"rendered": obj.get("title") or ""},
+        "content": {"rendered": obj.get("content") or ""},
+        "excerpt": {"rendered": obj.get("excerpt") or ""},
+        "link": obj.get("link") or obj.get("URL"),
+        "slug": obj.get("slug"),
+        "status": obj.get("status"),
+        "type": obj.get("type") or "post",
+        "guid": {"rendered": obj["guid"]} if isinstance(obj.get("guid"), str) else obj.get("guid"),
+    }
+    for key in ("date", "date_gmt", "modified", "modified_gmt"):
+        if isinstance(obj.get(key), str):
+            out[key] = obj[key]
+    embedded: dict[str, Any] = {}
+    author = obj.get("author")
+    if isinstance(author, dict) and isinstance(author.get("name"), str):
+        embedded["author"] = [
+            {
+                "id": author.get("ID") or 0,
+                "name": author["name"],
+                "slug": author.get("slug") or author.get("nice_name"),
+                "link": author.get("URL") or author.get("link") or "",
+            }
+        ]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    terms = obj.get("terms")
+    if isinstance(terms, dict):
+        for taxonomy, items in terms.items():
+            for t in _legacy_terms(items):
+                groups.setdefault(str(taxonomy), []).append(t)
+    for key, taxonomy in (("categories", "category"), ("tags", "post_tag")):
+        if taxonomy not in groups:
+            for t in _legacy_terms(obj.get(key)):
+                groups.setdefault(taxonomy, []).append(t)
+    if groups:
+        embedded["wp:term"] = [
+            [
+                {
+                    "id": t.get("ID") or t.get("id") or 0,
+                    "name": t["name"],
+                    "slug": t.get("slug"),
+                    "taxonomy": tax,
+                    "link": t.get("link") or t.get("URL") or "",
+                }
+                for t in items
+            ]
+            for tax, items in groups.items()
+        ]
+    if embedded:
+        out["_embedded"] = embedded
+    return out
 
 
 def is_comment_record(obj: dict[str, Any]) -> bool:
@@ -283,10 +358,12 @@ def record_to_document(
     embedded = obj.get("_embedded")
     if isinstance(embedded, dict):
         for user in embedded.get("author") or []:
-            if (isinstance(user, dict) and is_user_record(user)) or (
-                isinstance(user, dict) and isinstance(user.get("name"), str) and "id" in user
-            ):
+            if not (isinstance(user, dict) and isinstance(user.get("name"), str)):
+                continue  # WordPress embeds {"code": "rest_user_invalid_id"} for hidden users
+            if isinstance(user.get("id"), int):
                 result.lookups.append(_user_lookup(user, site))
+            if user["name"] not in doc.authors:
+                doc.authors.append(user["name"])  # the WordPress user: the last resort
         for group in embedded.get("wp:term") or []:
             for term in group if isinstance(group, list) else []:
                 if not (
@@ -451,6 +528,8 @@ def _walk(value: Any, payload: Payload, result: ParseResult, url: str | None, de
         return
     if not isinstance(value, dict):
         return
+    if is_legacy_post(value):
+        value = legacy_to_v2(value)
     if is_comment_record(value):
         result.skip("comment")
     elif is_post_record(value):
