@@ -246,3 +246,37 @@ def test_ingest_of_all_real_data_completes_with_every_file_recorded(tmp_path: Pa
     assert {r["source_uri"] for r in table(tmp_path / "out", "raw_records")} == files
     reasons = {r["error"] for r in table(tmp_path / "out", "rejects")}
     assert not any("reader failure" in r for r in reasons)  # no crash hidden as a reject
+
+
+def test_feeds_rss_and_atom(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    atom = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Example</title>
+<entry><title type="html">Atom &amp;amp; Eve</title><link rel="alternate" href="https://atom.example/2020/01/atom-eve/"/>
+<id>https://atom.example/?p=41</id><published>2020-01-02T03:04:05-05:00</published><updated>2020-02-01T00:00:00Z</updated>
+<author><name>Eve Adams</name></author><category term="Equity"/>
+<content type="html">&lt;p&gt;Full content of the atom entry, with enough words to count.&lt;/p&gt;</content></entry>
+<entry><title>Summary only</title><link href="https://atom.example/2020/01/summary/"/><id>https://atom.example/?p=42</id>
+<updated>2020-01-05T00:00:00Z</updated><summary>Just the start of it…</summary></entry>
+</feed>"""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "atom.xml").write_text(atom)
+    paths = [tmp_path / "in"]
+    rss = RECORDED / "30_rss_feed.json"
+    if rss.exists():
+        paths.append(rss)
+    out, summary = run(*paths)
+    assert summary.rejected == 0
+    posts = {p["url"]: p for p in table(out, "posts")}
+    eve = posts["https://atom.example/2020/01/atom-eve/"]
+    assert (eve["title"], eve["authors"], eve["wp_id"]) == ("Atom & Eve", ["Eve Adams"], 41)
+    assert eve["published_at"].isoformat() == "2020-01-02T08:04:05+00:00"
+    assert {"taxonomy": "feed_category", "name": "Equity"} in eve["other_terms"]
+    assert posts["https://atom.example/2020/01/summary/"]["is_excerpt_only"]
+    if rss.exists():
+        body = json.loads(rss.read_text("utf-8"))["body"]
+        items = body.count("<item>")
+        assert (
+            sum(1 for s in table(out, "post_sources") if s["source_format"] == "feed") == items + 2
+        )
