@@ -80,6 +80,7 @@ class Document:
     body_text: str | None = None
     excerpt_raw: str | None = None
     head_title: str | None = None  # <title> or yoast title, still with its site suffix
+    site_name: str | None = None  # og:site_name, to strip " - Site Name" from titles
 
     # metadata, raw or resolved
     author_ids: list[int] = field(default_factory=list)

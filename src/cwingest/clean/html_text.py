@@ -91,13 +91,13 @@ def html_to_paragraphs(root: etree._Element, newlines_break: bool = False) -> li
         else:
             buf.append(re.sub(r"\s+", " ", text))
 
-    def flush(owner: etree._Element | None = None) -> None:
+    def flush() -> None:
         text = "".join(buf)
         buf.clear()
         lines = [ln.strip() for ln in text.split("\n")]
         text = "\n".join(ln for ln in lines if ln)
         if text.strip():
-            out.append(Paragraph(text.strip(), owner))
+            out.append(Paragraph(text.strip()))
 
     def walk(el: etree._Element) -> None:
         nonlocal pre_depth

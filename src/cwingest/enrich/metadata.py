@@ -150,7 +150,7 @@ def enrich_document(
 ) -> None:
     """Fill title, authors, terms, dates, original_source, language, counts and hash."""
     plist = profiles_for(doc, profiles)
-    site_names = [n.split("=", 1)[1] for n in doc.notes if n.startswith("site_name=")]
+    site_names = [doc.site_name] if doc.site_name else []
     suffixes = [
         *profiles.all_title_suffixes(),
         *[p.site_name for p in plist if p.site_name],

@@ -246,7 +246,7 @@ def _single(
         doc.title_raw = doc.head_title
         doc.head_title = None if doc.title_raw is None else doc.title_raw
     if site_name:
-        doc.notes.append(f"site_name={site_name}")
+        doc.site_name = site_name
     doc.published_raw = (
         _meta(root, "article:published_time", "datePublished")
         or _ld_value(ld, "datePublished")

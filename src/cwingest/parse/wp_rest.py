@@ -385,7 +385,7 @@ def record_to_document(
         doc.head_title = title_from_head_html(obj["yoast_head"])
     site_name = _site_name_from_seo(obj)
     if site_name:
-        doc.notes.append(f"site_name={site_name}")
+        doc.site_name = site_name
     return doc
 
 
