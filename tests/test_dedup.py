@@ -89,6 +89,18 @@ def test_copies_across_domains_and_versions_are_one_post(run, tmp_path: Path) ->
     assert len(posts) == 2 and summary.duplicates == 2
 
 
+def test_a_date_only_copy_does_not_move_the_publication_to_midnight() -> None:
+    from datetime import UTC, datetime
+
+    from cwingest.dedup.merge import earliest
+
+    day_only = datetime(2019, 3, 13, tzinfo=UTC)
+    precise = datetime(2019, 3, 13, 14, 32, tzinfo=UTC)
+    assert earliest([day_only, precise]) == precise
+    assert earliest([day_only, datetime(2019, 3, 14, 9, tzinfo=UTC)]) == day_only
+    assert earliest([]) is None
+
+
 def test_two_ids_on_one_site_merge_on_a_repost_not_on_a_short_text(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     short = ["Happy holidays from all of us."]
     _write(

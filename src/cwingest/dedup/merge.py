@@ -88,6 +88,19 @@ def _union_names(lists: list[list[str]]) -> list[str]:
     return out
 
 
+def earliest(values: list[datetime]) -> datetime | None:
+    """The earliest date; a date-only value (midnight) yields to a precise time that day.
+
+    A listing page says "March 13, 2019" where the REST record says 14:32 that day: the
+    post was not published at midnight.
+    """
+    if not values:
+        return None
+    first = min(values)
+    same_day = [v for v in values if v.date() == first.date() and v.time() != first.time().min]
+    return min(same_day) if first.time() == first.time().min and same_day else first
+
+
 def _first(values: list[Any]) -> Any:
     return next((v for v in values if v not in (None, "", [])), None)
 
@@ -122,7 +135,7 @@ def merge_group(post_id: str, docs: list[Document]) -> dict[str, Any]:
         "categories": terms.get("category", []),
         "tags": terms.get("post_tag", []),
         "other_terms": other,
-        "published_at": min(published) if published else None,
+        "published_at": earliest(published),
         "modified_at": max(modified) if modified else None,
         "excerpt": _first([d.excerpt for d in docs]),
         "content_text": canon.content_text,
