@@ -132,3 +132,46 @@ def test_content_html_from_hostile_pages_is_safe(run, tmp_path: Path) -> None:  
     for bad in ("onclick", "javascript:", "onerror", "<script", "<iframe", "onload", "<svg"):
         assert bad not in html
     assert "Click here now." in post["content_text"]
+
+
+def test_compressed_inputs_are_read_with_a_bound(tmp_path: Path) -> None:
+    import bz2
+    import json
+    import lzma
+    from datetime import UTC, datetime
+
+    from cwingest.acquire.rawstore import RawStore
+    from cwingest.pipeline import RunSummary, build, new_run_id
+
+    record = {
+        "id": 7,
+        "title": {"rendered": "Zipped"},
+        "type": "post",
+        "link": "https://z.example/zipped/",
+        "content": {"rendered": "<p>" + "Words of a compressed post. " * 20 + "</p>"},
+    }
+    data = json.dumps([record]).encode()
+    store = RawStore(tmp_path / "raw")
+    entries = [
+        store.put_bytes(gzip.compress(data), "file:///in/posts.json.gz"),
+        store.put_bytes(bz2.compress(data), "file:///in/posts.json.bz2"),
+        store.put_bytes(lzma.compress(data), "file:///in/posts.json.xz"),
+        store.put_bytes(gzip.compress(data)[:-30], "file:///in/cut.json.gz"),  # truncated
+        store.put_bytes(gzip.compress(b"[" + b" " * (5 << 20) + b"]"), "file:///in/bomb.json.gz"),
+        store.put_bytes(b"\x1f\x8b\x08\x00garbage", "file:///in/damaged.gz"),
+    ]
+    summary = RunSummary(new_run_id(), "test", {}, datetime.now(UTC))
+    build(entries, tmp_path / "out", store, summary, max_bytes=1 << 20)
+    raw = {r["source_uri"].rsplit("/", 1)[1]: r for r in table(tmp_path / "out", "raw_records")}
+    for name in ("posts.json.gz", "posts.json.bz2", "posts.json.xz"):
+        assert (
+            raw[name]["source_format"] == "compressed:wp_rest_json" and raw[name]["documents"] == 1
+        )
+    assert raw["cut.json.gz"]["documents"] == 1  # what decompressed before the cut is salvaged
+    rejects = {
+        r["source_uri"].rsplit("/", 1)[1]: r["detail"] for r in table(tmp_path / "out", "rejects")
+    }
+    assert "decompresses to more than 1048576 bytes" in rejects["bomb.json.gz"]
+    assert "damaged gzip stream" in rejects["damaged.gz"]
+    [post] = table(tmp_path / "out", "posts")
+    assert post["title"] == "Zipped" and post["source_count"] == 4

@@ -187,6 +187,8 @@ def process_raw(
             )
     if payload._decoded is not None:
         outcome.encoding = f"{payload._decoded.encoding} ({payload._decoded.method})"
+    if result.source_format != outcome.source_format:  # a container: say what was inside
+        outcome.source_format = f"{outcome.source_format}:{result.source_format}"
     outcome.skipped = sum(result.skipped.values())
     outcome.rejects += [("parse", err, detail) for err, detail in result.rejects]
     return outcome
