@@ -142,3 +142,18 @@ def test_sample_posts_merge_their_copies(run, sample: Path) -> None:  # type: ig
     assert set(table(out, "issues")[0]) == {"name", "slug", "post_count"}
     authors = {a["name"]: a["post_count"] for a in table(out, "authors")}
     assert authors["Zoë Lindqvist"] >= 1
+
+
+def test_an_input_missing_from_the_archive_is_reported_not_dropped(
+    tmp_path: Path, sample: Path
+) -> None:
+    pipeline.run_ingest([str(sample / "rest")], out=tmp_path / "out", raw=tmp_path / "raw")
+    before = {r["source_uri"] for r in table(tmp_path / "out", "raw_records")}
+    shutil.rmtree(tmp_path / "raw" / "objects")  # the archive lost its bytes
+    pipeline.run_ingest([str(sample / "text")], out=tmp_path / "out", raw=tmp_path / "raw")
+    raw = {r["source_uri"]: r for r in table(tmp_path / "out", "raw_records")}
+    assert before <= set(raw)
+    missing = [u for u in before if raw[u]["status"] == "rejected"]
+    assert sorted(missing) == sorted(before)
+    details = {r["source_uri"]: r["detail"] for r in table(tmp_path / "out", "rejects")}
+    assert all("not in the raw archive" in details[u] for u in missing)

@@ -663,12 +663,24 @@ def _ledger(out: Path, store: RawStore) -> list[RawInput]:
     if table is None:
         return []
     index = {entry_key(e): e for e in store.entries()}
-    wanted = {
-        (r["raw_id"], r["source_uri"])
-        for r in table.select(["raw_id", "source_uri"]).to_pylist()
-        if r["raw_id"]
-    }
-    return [index[k] for k in sorted(wanted) if k in index]
+    out_entries = []
+    for r in table.to_pylist():
+        if not r["raw_id"]:
+            continue  # an input that could not be read was never archived
+        key = (r["raw_id"], r["source_uri"])
+        # An input the archive lost (a different --raw, a deleted folder) stays listed and
+        # is reported as missing, rather than vanishing from the tables.
+        out_entries.append(
+            index.get(key)
+            or RawInput(
+                raw_id=r["raw_id"],
+                source_uri=r["source_uri"],
+                fetched_at=r["fetched_at"],
+                byte_size=r["byte_size"] or 0,
+                stored_path=r["stored_path"] or "",
+            )
+        )
+    return sorted(out_entries, key=entry_key)
 
 
 def new_run_id() -> str:
