@@ -68,3 +68,28 @@ def test_refused(data: bytes, reason: str) -> None:
 def test_json_must_be_unicode() -> None:
     with pytest.raises(ParseError, match="invalid UTF-8"):
         decode_bytes('{"t": "café"}'.encode("latin-1"), legacy=False)
+
+
+@pytest.mark.parametrize(
+    ("charset", "text"),
+    [
+        ("windows-1251", "Компетентностное обучение в школах: первые итоги года"),
+        ("iso-8859-1", "Évaluation par compétences : ce que disent les élèves"),
+        ("shift_jis", "習熟度に基づく学習の取り組みについての報告"),
+    ],
+)
+def test_pages_in_legacy_charsets_end_to_end(run, tmp_path, charset: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import table
+
+    page = (
+        f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">'
+        f"<title>{text}</title></head><body class='single'><article><h1>{text}</h1>"
+        f"<div class='entry-content'><p>{text}. {text}.</p></div></article></body></html>"
+    )
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "page.html").write_bytes(
+        page.encode(charset if charset != "iso-8859-1" else "cp1252")
+    )
+    out, _ = run(tmp_path / "in")
+    [post] = table(out, "posts")
+    assert post["title"] == text and text in post["content_text"]
