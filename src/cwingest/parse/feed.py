@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from email.utils import parsedate_to_datetime
-from typing import IO, Any
+from typing import Any
 
 from lxml import etree
 
-from cwingest.models import Document, ParseError, ParseResult
+from cwingest.models import Document, ParseResult
 from cwingest.parse.base import Payload
-from cwingest.parse.wxr import CONTENT_NS, DC_NS, _check_prolog, _local, _ns
+from cwingest.parse.wxr import CONTENT_NS, DC_NS
+from cwingest.parse.xml_stream import broken_xml, free, iter_end_elements, local_name, namespace
 from cwingest.util import site_of
 
 name = "feed"
@@ -39,7 +40,7 @@ def sniff(payload: Payload) -> int:
 
 def _text(el: etree._Element, local: str, ns: str = "") -> str | None:
     for child in el:
-        if _local(child.tag) == local and _ns(child.tag) == ns:
+        if local_name(child.tag) == local and namespace(child.tag) == ns:
             return (child.text or "").strip() or None
     return None
 
@@ -57,21 +58,10 @@ def parse(payload: Payload) -> ParseResult:
     """One document per feed item (RSS) or entry (Atom)."""
     result = ParseResult(source_format=name, sink=payload.sink)
     items = 0
-    with payload.opener() as raw_stream:
-        stream: IO[bytes] = raw_stream
-        _check_prolog(stream)
+    with payload.opener() as stream:
         try:
-            for _event, el in etree.iterparse(
-                stream,
-                events=("end",),
-                resolve_entities=False,
-                no_network=True,
-                load_dtd=False,
-                huge_tree=False,
-                remove_comments=True,
-                remove_pis=True,
-            ):
-                local, ns = _local(el.tag), _ns(el.tag)
+            for el in iter_end_elements(stream):
+                local, ns = local_name(el.tag), namespace(el.tag)
                 if local == "item" and ns == "":
                     items += 1
                     _rss_item(el, payload, result)
@@ -80,16 +70,9 @@ def parse(payload: Payload) -> ParseResult:
                     _atom_entry(el, payload, result)
                 else:
                     continue
-                el.clear(keep_tail=False)
-                while el.getprevious() is not None:
-                    del el.getparent()[0]
+                free(el)
         except etree.XMLSyntaxError as exc:
-            reason = f"XML not well-formed: {exc.msg} (line {exc.lineno})"
-            if items == 0:
-                raise ParseError(reason) from exc
-            result.rejects.append(
-                ("broken XML", f"{reason}; the {items} items before it were kept")
-            )
+            broken_xml(exc, items, result)
     if items == 0:
         result.skip("feed without items")
     return result
@@ -127,12 +110,14 @@ def _rss_item(el: etree._Element, payload: Payload, result: ParseResult) -> None
         for a in (
             c.text and c.text.strip()
             for c in el
-            if _local(c.tag) == "creator" and _ns(c.tag) == DC_NS
+            if local_name(c.tag) == "creator" and namespace(c.tag) == DC_NS
         )
         if a
     ]
     terms = [
-        c.text.strip() for c in el if _local(c.tag) == "category" and not _ns(c.tag) and c.text
+        c.text.strip()
+        for c in el
+        if local_name(c.tag) == "category" and not namespace(c.tag) and c.text
     ]
     if terms:
         doc.terms["feed_category"] = list(dict.fromkeys(terms))
@@ -142,7 +127,7 @@ def _rss_item(el: etree._Element, payload: Payload, result: ParseResult) -> None
 def _atom_entry(el: etree._Element, payload: Payload, result: ParseResult) -> None:
     link = None
     for child in el:
-        is_link = _local(child.tag) == "link" and _ns(child.tag) == ATOM_NS
+        is_link = local_name(child.tag) == "link" and namespace(child.tag) == ATOM_NS
         if is_link and child.get("rel", "alternate") == "alternate":
             link = child.get("href")
             break
@@ -158,13 +143,15 @@ def _atom_entry(el: etree._Element, payload: Payload, result: ParseResult) -> No
     doc.published_is_gmt = doc.modified_is_gmt = True  # RFC 3339 dates carry their offset
     names: list[str] = []
     for author in el:
-        if _local(author.tag) == "author" and _ns(author.tag) == ATOM_NS:
+        if local_name(author.tag) == "author" and namespace(author.tag) == ATOM_NS:
             name_ = _text(author, "name", ATOM_NS)
             if name_ and name_ not in names:
                 names.append(name_)
     doc.authors = names
     terms = [
-        c.get("term") or "" for c in el if _local(c.tag) == "category" and _ns(c.tag) == ATOM_NS
+        c.get("term") or ""
+        for c in el
+        if local_name(c.tag) == "category" and namespace(c.tag) == ATOM_NS
     ]
     if any(terms):
         doc.terms["feed_category"] = list(dict.fromkeys(t for t in terms if t))
@@ -173,7 +160,7 @@ def _atom_entry(el: etree._Element, payload: Payload, result: ParseResult) -> No
 
 def _atom_content(el: etree._Element, local: str) -> Any:
     for child in el:
-        if _local(child.tag) == local and _ns(child.tag) == ATOM_NS:
+        if local_name(child.tag) == local and namespace(child.tag) == ATOM_NS:
             if child.get("type") == "xhtml":
                 return "".join(etree.tostring(c, encoding="unicode") for c in child)
             return (child.text or "").strip() or None

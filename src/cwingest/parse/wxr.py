@@ -17,12 +17,13 @@ counted.
 from __future__ import annotations
 
 import re
-from typing import IO, Any
+from typing import Any
 
 from lxml import etree
 
 from cwingest.models import Document, Lookup, ParseError, ParseResult
 from cwingest.parse.base import Payload
+from cwingest.parse.xml_stream import broken_xml, free, iter_end_elements, local_name, namespace
 from cwingest.util import site_of
 
 name = "wxr"
@@ -57,10 +58,7 @@ SKIP_TYPES = frozenset(
     }
 )
 GUEST_AUTHOR_TYPE = "guest-author"
-_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 OLD_TAXONOMY = {"tag": "post_tag"}  # WXR 1.0's domain="tag"
-_NS_URI_WARNINGS = {99, 100}  # XML_WAR_NS_URI, XML_WAR_NS_URI_RELATIVE
 
 
 def sniff(payload: Payload) -> int:
@@ -79,68 +77,33 @@ def _is_wxr(tag: Any) -> bool:
     )
 
 
-def _local(tag: Any) -> str:
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
-
-
-def _ns(tag: Any) -> str:
-    if isinstance(tag, str) and tag.startswith("{"):
-        return tag[1 : tag.index("}")]
-    return ""
-
-
 def _wp(el: etree._Element, local: str) -> str | None:
     """Text of the first child in a WordPress export namespace with this local name."""
     for child in el:
-        if _local(child.tag) == local and _is_wxr(child.tag):
+        if local_name(child.tag) == local and _is_wxr(child.tag):
             return (child.text or "").strip() if local != "meta_value" else (child.text or "")
     return None
 
 
 def _child(el: etree._Element, ns_test: Any, local: str) -> etree._Element | None:
     for child in el:
-        if _local(child.tag) == local and ns_test(_ns(child.tag)):
+        if local_name(child.tag) == local and ns_test(namespace(child.tag)):
             return child
     return None
-
-
-def _check_prolog(stream: IO[bytes]) -> None:
-    """Refuse documents that declare entities (billion laughs, XXE) before parsing."""
-    head = stream.read(65536)
-    stream.seek(0)
-    if _DOCTYPE.search(head) and _ENTITY_DECL.search(head):
-        raise ParseError("XML declares entities (possible entity expansion or XXE attack): refused")
 
 
 def parse(payload: Payload) -> ParseResult:
     """Stream an export into documents (published items unless asked otherwise)."""
     include_unpublished = bool(payload.options.get("include_unpublished"))
     result = ParseResult(source_format=name, sink=payload.sink)
-    with payload.opener() as raw_stream:
-        stream: IO[bytes] = raw_stream
-        if not stream.seekable():  # pragma: no cover - archive files are seekable
-            import io
-
-            stream = io.BytesIO(stream.read())
-        _check_prolog(stream)
-        channel_link: str | None = None
-        items = 0
+    channel_link: str | None = None
+    items = 0
+    with payload.opener() as stream:
         try:
-            for _event, el in etree.iterparse(
-                stream,
-                events=("end",),
-                resolve_entities=False,
-                no_network=True,
-                load_dtd=False,
-                huge_tree=False,
-                remove_comments=True,
-                remove_pis=True,
-            ):
-                local = _local(el.tag)
+            for el in iter_end_elements(stream):
+                local = local_name(el.tag)
                 parent = el.getparent()
-                in_channel = parent is not None and _local(parent.tag) == "channel"
+                in_channel = parent is not None and local_name(parent.tag) == "channel"
                 if local == "item" and in_channel:
                     items += 1
                     _item(el, payload, result, channel_link, include_unpublished)
@@ -154,21 +117,9 @@ def parse(payload: Payload) -> ParseResult:
                     channel_link = (el.text or "").strip() or None
                 else:
                     continue
-                # Free what was read: the element and the siblings before it.
-                el.clear(keep_tail=False)
-                while el.getprevious() is not None:
-                    del el.getparent()[0]
+                free(el)
         except etree.XMLSyntaxError as exc:
-            if exc.code in _NS_URI_WARNINGS:
-                # libxml2 reports a non-ASCII namespace URI (an IRI) as a warning, raised only
-                # once the whole document was read: nothing was lost, the URI is not WXR's.
-                return _finish(result, items)
-            reason = f"XML not well-formed: {exc.msg} (line {exc.lineno})"
-            if items == 0:
-                raise ParseError(reason) from exc
-            result.rejects.append(
-                ("broken XML", f"{reason}; the {items} items before it were kept")
-            )
+            broken_xml(exc, items, result)
     return _finish(result, items)
 
 
@@ -280,7 +231,7 @@ def _item(
     if creator is not None and (creator.text or "").strip():
         doc.author_login = (creator.text or "").strip()
     for cat in el:
-        if _local(cat.tag) != "category" or _ns(cat.tag):
+        if local_name(cat.tag) != "category" or namespace(cat.tag):
             continue
         domain = cat.get("domain") or "category"
         tax = OLD_TAXONOMY.get(domain, domain)
@@ -305,7 +256,7 @@ def _item(
 def _guest_author(el: etree._Element, result: ParseResult, site: str | None) -> None:
     meta: dict[str, str] = {}
     for pm in el:
-        if _local(pm.tag) == "postmeta" and _is_wxr(pm.tag):
+        if local_name(pm.tag) == "postmeta" and _is_wxr(pm.tag):
             key, value = _wp(pm, "meta_key"), _wp(pm, "meta_value")
             if key and value is not None:
                 meta[key] = value.strip()
@@ -320,6 +271,6 @@ def _guest_author(el: etree._Element, result: ParseResult, site: str | None) -> 
 def _text(el: etree._Element, local: str) -> str | None:
     """Text of an un-namespaced RSS child (title, link, guid)."""
     for child in el:
-        if _local(child.tag) == local and not _ns(child.tag):
+        if local_name(child.tag) == local and not namespace(child.tag):
             return (child.text or "").strip() or None
     return None
