@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import table
+from tests.conftest import SEEDS, table
 
 
 def _by_source(out: Path, prefix: str) -> list[dict[str, Any]]:
@@ -21,19 +21,24 @@ def _by_source(out: Path, prefix: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_seed_000_truncated_rest_record(seeds_out: Path) -> None:
+def test_seed_000_truncated_rest_record(seeds_out: Path, run) -> None:  # type: ignore[no-untyped-def]
     [doc] = _by_source(seeds_out, "000_")
     src = doc["_source"]
     assert src["source_format"] == "wp_rest_json"
     assert src["title"] == "Welcome to CompetencyWorks: Why We are Here"
-    assert src["wp_id"] == 5780
+    assert src["wp_id"] == 5780 and src["site"] == "aurora-institute.org"
     assert src["is_excerpt_only"] is True  # cut off at the start: only part of the post is known
-    text = doc["content_text"] if doc["source_count"] == 1 else None
-    if text is not None:
-        assert "Chris’ background" in text and "We’ve co-authored" in text
-        for residue in ("\\u", "<\\/", "\\n", "</p>", "<strong>", "\u00a0"):
-            assert residue not in text
     assert {"How to Get Started", "Issues in Practice"} <= set(doc["issues"])
+    # Alone, the fragment's own clean text: real ’, no escape, tag or no-break space left.
+    out, _ = run(next(SEEDS.glob("000_*")))
+    [alone] = table(out, "posts")
+    text = alone["content_text"]
+    assert text.startswith("Why CompetencyWorks?\n\nWhen Chris Sturgis")
+    assert "Chris’ background" in text and "We’ve co-authored" in text
+    for residue in ("\\u", "<\\/", "\\n", "</p>", "<strong>", "\u00a0"):
+        assert residue not in text
+    assert alone["issues"] == ["How to Get Started", "Issues in Practice"]
+    assert alone["authors"] == [] and alone["published_at"] is None
 
 
 def test_seed_001_text_copy_of_the_page(seeds_out: Path) -> None:
