@@ -13,18 +13,14 @@ from cwingest.clean.profiles import ProfileSet
 from cwingest.enrich.language import detect_language
 from cwingest.enrich.lookups import LookupIndex
 from cwingest.models import Document
-from cwingest.util import sha256_text
+from cwingest.util import MONTH_PATTERN, sha256_text
 
 _SMALL_WORDS = frozenset(
     "a an and as at but by for from in into nor of on or per the to via vs with".split()
 )
-_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
-)
 _ORIGINAL = re.compile(
     r"\b(?:was\s+)?(?:originally|first)\s+(?:appeared|published|posted|ran)\s+(?:at|on|in|by)\s+"
-    rf"(?P<src>[^\n]{{2,160}}?)(?:\s+on\s+{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|[.;\n]|$)",
+    rf"(?P<src>[^\n]{{2,160}}?)(?:\s+on\s+{MONTH_PATTERN}\s+\d{{1,2}},?\s+\d{{4}}|[.;\n]|$)",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+(?:[’'\-]\w+)*")

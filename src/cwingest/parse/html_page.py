@@ -14,12 +14,14 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
+from cssselect import SelectorError
 from lxml import etree, html
 
 from cwingest.clean.html_text import parse_html
 from cwingest.clean.profiles import load_profiles
 from cwingest.models import Document, ParseError, ParseResult
 from cwingest.parse.base import Payload
+from cwingest.parse.wp_classes import class_value, term_slugs_from_classes, wp_id_from_classes
 from cwingest.util import site_of, unwrap_wayback
 
 name = "html"
@@ -104,23 +106,19 @@ def _ld_authors(items: list[dict[str, Any]]) -> list[str]:
     return []
 
 
-def _term_slugs(classes: list[str], known: set[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    prefixes = {"category": "category", "tag": "post_tag", **{k: k for k in known}}
-    for cls in classes:
-        for prefix, tax in sorted(prefixes.items(), key=lambda kv: -len(kv[0])):
-            if cls.startswith(prefix + "-") and len(cls) > len(prefix) + 1:
-                out.setdefault(tax, []).append(cls[len(prefix) + 1 :])
-                break
-    return out
+def _css(el: etree._Element, selector: str) -> list[etree._Element]:
+    """Elements a CSS selector matches; none for a selector that does not parse (a typo in
+    a user's profile must not stop the run)."""
+    try:
+        return list(el.cssselect(selector))
+    except (SelectorError, etree.XPathError):
+        return []
 
 
 def _select(el: etree._Element, selectors: tuple[str, ...]) -> etree._Element | None:
+    """The first element of the first selector that matches."""
     for sel in selectors:
-        try:
-            found = el.cssselect(sel)
-        except Exception:  # a bad selector in a user profile must not stop the run
-            continue
+        found = _css(el, sel)
         if found:
             return found[0]
     return None
@@ -219,18 +217,11 @@ def _single(
         site=site,
         url=url,
     )
-    for cls in classes:
-        m = re.fullmatch(r"(?:postid|post|page-id)-(\d+)", cls)
-        if m and doc.wp_id is None:
-            doc.wp_id = int(m.group(1))
-        if cls.startswith("type-"):
-            doc.post_type = cls[5:]
-        elif (
-            cls.startswith("single-") and doc.post_type is None and cls != "single-format-standard"
-        ):
-            doc.post_type = cls[7:]
-        if cls.startswith("status-"):
-            doc.status = cls[7:]
+    doc.wp_id = wp_id_from_classes(classes)
+    doc.post_type = class_value(classes, "type") or class_value(
+        [c for c in classes if not c.startswith("single-format-")], "single"
+    )
+    doc.status = class_value(classes, "status")
     shortlink = _first(root.xpath("//link[@rel='shortlink']/@href"))
     if doc.wp_id is None and shortlink:
         m = re.search(r"[?&]p=(\d+)", shortlink)
@@ -267,8 +258,7 @@ def _single(
         if meta_author and not meta_author.startswith("http"):
             authors = [meta_author]
     doc.authors = authors
-    known_tax = {"issue"} | set(_labels_taxonomies())
-    doc.term_slugs = _term_slugs(_classes(article), known_tax)
+    doc.term_slugs = term_slugs_from_classes(_classes(article), _class_taxonomies())
     issues = _selected_names(root, profiles.selectors(profile, "issue_selectors"))
     if issues:
         doc.terms["issue"] = issues
@@ -334,12 +324,8 @@ def _byline_names(scope: etree._Element) -> list[str]:
 def _selected_names(root: etree._Element, selectors: tuple[str, ...]) -> list[str]:
     """Names held by the elements of the first selector that matches (one name each)."""
     for sel in selectors:
-        try:
-            found = root.cssselect(sel)
-        except Exception:  # a bad selector in a user profile must not stop the run
-            continue
         names = []
-        for el in found:
+        for el in _css(root, sel):
             text = _BY_PREFIX.sub("", " ".join(el.text_content().split()))
             if text and len(text) <= 120 and text not in names:
                 names.append(text)
@@ -350,19 +336,16 @@ def _selected_names(root: etree._Element, selectors: tuple[str, ...]) -> list[st
 
 def _selected_date(root: etree._Element, selectors: tuple[str, ...]) -> str | None:
     for sel in selectors:
-        try:
-            found = root.cssselect(sel)
-        except Exception:
-            continue
-        for el in found:
+        for el in _css(root, sel):
             value = el.get("datetime") or el.get("content") or el.text_content().strip()
             if value:
                 return str(value)
     return None
 
 
-def _labels_taxonomies() -> list[str]:
-    return [v for v in load_profiles().generic.labels.values() if v != "authors"]
+def _class_taxonomies() -> set[str]:
+    """Taxonomies whose ``{taxonomy}-{slug}`` article classes a page may carry."""
+    return {"issue"} | {v for v in load_profiles().generic.labels.values() if v != "authors"}
 
 
 def _ld_value(items: list[dict[str, Any]], key: str) -> str | None:
@@ -404,13 +387,9 @@ def _listing_entry(
         url=url,
         title_raw=title_el.text_content().strip(),
     )
-    for cls in _classes(entry):
-        m = re.fullmatch(r"post-(\d+)", cls)
-        if m:
-            doc.wp_id = int(m.group(1))
-        elif cls.startswith("type-"):
-            doc.post_type = cls[5:]
-    doc.term_slugs = _term_slugs(_classes(entry), {"issue"} | set(_labels_taxonomies()))
+    doc.wp_id = wp_id_from_classes(_classes(entry))
+    doc.post_type = class_value(_classes(entry), "type")
+    doc.term_slugs = term_slugs_from_classes(_classes(entry), _class_taxonomies())
     if url:
         doc.slug = url.rstrip("/").rsplit("/", 1)[-1] or None
     time_el = entry.xpath(".//time/@datetime")

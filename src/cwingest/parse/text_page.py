@@ -12,20 +12,17 @@ from __future__ import annotations
 import itertools
 import re
 
-from cwingest.clean.boilerplate import is_chrome, parse_label
+from cwingest.clean.boilerplate import is_chrome, parse_label, split_names
 from cwingest.clean.profiles import Profile, load_profiles
 from cwingest.models import Document, ParseError, ParseResult
 from cwingest.parse.base import Payload
+from cwingest.util import MONTH_PATTERN
 
 name = "text"
 
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
 DATE_LINE = re.compile(
     r"^(?:(?:posted|published)(?: on)?:?\s+)?"
-    rf"(?P<date>{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+    rf"(?P<date>{MONTH_PATTERN}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{MONTH_PATTERN}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
     r"(?:\s*(?:by|By|BY)\b\s*(?P<by>[^\n]{0,120}?))?\s*$",
     re.IGNORECASE,
 )
@@ -163,9 +160,7 @@ def _parse_single(
 
 
 def _names(value: str) -> list[str]:
-    from cwingest.clean.boilerplate import split_names
-
-    return [n for n in split_names(value) if n]
+    return split_names(value)
 
 
 def _parse_listing(

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from cwingest.models import Document, Lookup, ParseError, ParseResult
 from cwingest.parse.base import Payload
 from cwingest.parse.lenient_json import salvage
+from cwingest.parse.wp_classes import class_value, term_slugs_from_classes, wp_id_from_classes
 from cwingest.util import site_of
 
 name = "wp_rest_json"
@@ -276,7 +277,7 @@ def record_to_document(
     post_type = obj.get("type") if isinstance(obj.get("type"), str) else None
     class_list = [c for c in obj.get("class_list") or [] if isinstance(c, str)]
     if post_type is None:
-        post_type = next((c[5:] for c in class_list if c.startswith("type-")), None)
+        post_type = class_value(class_list, "type")
     if post_type in _SKIP_TYPES:
         result.skip(post_type)
         return None
@@ -288,11 +289,11 @@ def record_to_document(
         return None
     status = obj.get("status") if isinstance(obj.get("status"), str) else None
     if status is None:
-        status = next((c[7:] for c in class_list if c.startswith("status-")), None)
+        status = class_value(class_list, "status")
 
     wp_id = obj.get("id") if isinstance(obj.get("id"), int) else None
     if wp_id is None:
-        wp_id = next((int(c[5:]) for c in class_list if re.fullmatch(r"post-\d+", c)), None)
+        wp_id = wp_id_from_classes(class_list)
 
     url = obj.get("link") if isinstance(obj.get("link"), str) else None
     guid = _rendered(obj.get("guid"))
@@ -342,17 +343,11 @@ def record_to_document(
         ids = isinstance(value, list) and value and all(isinstance(v, int) for v in value)
         if ids and (key in field_tax or _looks_taxonomy_field(key, class_list)):
             doc.term_ids.setdefault(field_tax.get(key, key), []).extend(value)
-    # Term slugs from class_list ("issue-how-to-get-started", "tag-iceland").
-    prefixes = {"category": "category", "tag": "post_tag"}
-    for key in obj:
-        if isinstance(obj[key], list) and key not in _NOT_TAXONOMY:
-            tax = field_tax.get(key, key)
-            prefixes.setdefault(tax, tax)
-    for cls in class_list:
-        for prefix, tax in sorted(prefixes.items(), key=lambda kv: -len(kv[0])):
-            if cls.startswith(prefix + "-") and len(cls) > len(prefix) + 1:
-                doc.term_slugs.setdefault(tax, []).append(cls[len(prefix) + 1 :])
-                break
+    # Term slugs from class_list ("issue-how-to-get-started", "tag-iceland"): the record's
+    # list fields name its taxonomies.
+    lists = [k for k, v in obj.items() if isinstance(v, list) and k not in _NOT_TAXONOMY]
+    taxonomies = {field_tax.get(k, k) for k in lists}
+    doc.term_slugs = term_slugs_from_classes(class_list, taxonomies)
 
     # Embedded names: authors in order, terms by taxonomy.
     embedded = obj.get("_embedded")
