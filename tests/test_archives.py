@@ -280,3 +280,14 @@ def test_feeds_rss_and_atom(run, tmp_path: Path) -> None:  # type: ignore[no-unt
         assert (
             sum(1 for s in table(out, "post_sources") if s["source_format"] == "feed") == items + 2
         )
+
+
+def test_wxr_skip_reasons_are_recorded(wxr_out: Path) -> None:
+    [raw] = [
+        r
+        for r in table(wxr_out, "raw_records")
+        if r["source_uri"].endswith("/a11y-unit-test-data.xml")
+    ]
+    reasons = dict(part.split("=") for part in raw["skip_reasons"].split("; "))
+    assert reasons["attachment"] == "39" and reasons["nav_menu_item"] == "50"
+    assert sum(int(v) for v in reasons.values()) == raw["skipped"]

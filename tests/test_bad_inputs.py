@@ -72,3 +72,36 @@ def test_huge_input_over_the_limit_is_rejected_not_loaded(tmp_path: Path) -> Non
     build([entry], tmp_path / "out", store, summary, max_bytes=1000)
     [r] = table(tmp_path / "out", "rejects")
     assert "exceeds the 1000-byte limit" in r["detail"]
+
+
+def test_skipped_items_are_counted_with_their_reason(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    record = {
+        "id": 1,
+        "type": "post",
+        "title": {"rendered": "Deep"},
+        "content": {"rendered": "<p>x</p>"},
+    }
+    deep: object = record
+    for _ in range(9):
+        deep = {"wrap": deep}
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "deep.json").write_text(json.dumps(deep))
+    (folder / "media.json").write_text(
+        json.dumps(
+            [
+                {
+                    "id": 5,
+                    "type": "attachment",
+                    "title": {"rendered": "a"},
+                    "content": {"rendered": ""},
+                }
+            ]
+            * 2
+        )
+    )
+    out, summary = run(folder)
+    raw = {Path(r["source_uri"]).name: r for r in table(out, "raw_records")}
+    assert raw["deep.json"]["skip_reasons"] == "value nested deeper than 6 levels=1"
+    assert raw["media.json"]["skip_reasons"] == "attachment=2" and raw["media.json"]["skipped"] == 2
+    assert summary.skipped == 3 and summary.rejected == 0

@@ -114,6 +114,7 @@ class RawOutcome:
     source_format: str | None = None
     encoding: str | None = None
     skipped: int = 0
+    skip_reasons: str | None = None  # "attachment=39; nav_menu_item=50"
     rejects: list[tuple[str, str, str]] = field(default_factory=list)  # (stage, error, detail)
     fatal: tuple[str, str] | None = None  # the whole input was rejected
     docs_count: int = 0
@@ -132,7 +133,8 @@ def _spool_document(doc: Document, profiles: ProfileSet, fh: IO[str], outcome: R
         outcome.rejects.append(("clean", "no content", detail))
         return
     found = {"labels": cleaned.labels, "excerpt_cut": cleaned.excerpt_cut}
-    fh.write(json.dumps({"doc": document_to_json(doc), "found": found}) + "\n")
+    line = {"index": doc.index, "doc": document_to_json(doc), "found": found}
+    fh.write(json.dumps(line) + "\n")
     outcome.docs_count += 1
 
 
@@ -190,6 +192,8 @@ def process_raw(
     if result.source_format != outcome.source_format:  # a container: say what was inside
         outcome.source_format = f"{outcome.source_format}:{result.source_format}"
     outcome.skipped = sum(result.skipped.values())
+    if result.skipped:
+        outcome.skip_reasons = "; ".join(f"{k}={v}" for k, v in sorted(result.skipped.items()))
     outcome.rejects += [("parse", err, detail) for err, detail in result.rejects]
     return outcome
 
@@ -224,10 +228,8 @@ class Spool:
                 for line in fh:
                     item = json.loads(line)
                     if "doc" in item:
-                        index = json.loads(item["doc"])["index"]
-                        docs.append(
-                            (f"{outcome.raw_id}:{index}", item["doc"], json.dumps(item["found"]))
-                        )
+                        doc_id = f"{outcome.raw_id}:{item['index']}"
+                        docs.append((doc_id, item["doc"], json.dumps(item["found"])))
                     else:
                         lk = item["lookup"]
                         lookups.append((*lk[:6], json.dumps(lk[6])))
@@ -302,7 +304,6 @@ def build(
     out: Path,
     store: RawStore,
     summary: RunSummary,
-    extra_rejects: list[dict[str, Any]] | None = None,
     unreadable: list[Unreadable] | None = None,
     workers: int = 1,
     max_bytes: int = 512 * 1024 * 1024,
@@ -321,7 +322,6 @@ def build(
             store,
             summary,
             writer,
-            extra_rejects or [],
             unreadable or [],
             workers,
             max_bytes,
@@ -343,7 +343,6 @@ def _build(
     store: RawStore,
     summary: RunSummary,
     writer: TableWriter,
-    rejects: list[dict[str, Any]],
     unreadable: list[Unreadable],
     workers: int,
     max_bytes: int,
@@ -480,7 +479,6 @@ def _build(
     spool.close()
 
     raw_rows, reject_rows, skipped = _raw_and_reject_rows(entries, outcomes, unreadable)
-    reject_rows += rejects
     summary.skipped = skipped
     summary.rejected = len(reject_rows)
     writer.stage("raw_records", raw_rows)
@@ -517,12 +515,12 @@ def _post_id_changes(
     """Earlier mapping rows, plus one per post id of the previous run that no longer exists."""
     before = read_table(out, "post_id_map")
     rows: list[dict[str, Any]] = before.to_pylist() if before is not None else []
-    sources = read_table(out, "post_sources")
+    sources = read_table(out, "post_sources", columns=["post_id", "raw_id", "doc_index"])
     if sources is None:
         return rows
     current = set(new_ids.values())
     old_docs: dict[str, list[str]] = {}
-    for r in sources.select(["post_id", "raw_id", "doc_index"]).to_pylist():
+    for r in sources.to_pylist():
         old_docs.setdefault(r["post_id"], []).append(f"{r['raw_id']}:{r['doc_index']}")
     for old in sorted(set(old_docs) - current):
         targets = sorted({new_ids[d] for d in old_docs[old] if d in new_ids})
@@ -592,6 +590,7 @@ def _raw_and_reject_rows(
                 "stored_path": e.stored_path,
                 "documents": o.docs_count,
                 "skipped": o.skipped,
+                "skip_reasons": o.skip_reasons,
                 "status": "rejected" if o.fatal else "parsed",
             }
         )
@@ -630,6 +629,7 @@ def _raw_and_reject_rows(
                 "stored_path": None,
                 "documents": 0,
                 "skipped": 0,
+                "skip_reasons": None,
                 "status": "rejected",
             }
         )

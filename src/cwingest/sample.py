@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SITE = "https://aurora-institute.org"
-OLD_SITE = "https://www.competencyworks.org"
 
 _OPENERS = [
     "When our district first talked about mastery, nobody agreed on what it meant.",

@@ -34,6 +34,7 @@ FORMAT_RICHNESS = {
     "html": 4,
     "warc_html": 4,
     "warc_wp_rest_json": 4,
+    "feed": 3,
     "text": 2,
     "html_listing": 1,
     "warc_html_listing": 1,
@@ -116,11 +117,6 @@ def soft_keys(d: DocKey) -> list[str]:
     if d.slug and len(d.slug) >= 16 and d.slug.count("-") >= 3 and not d.slug.isdigit():
         keys.append("slug:" + d.slug.lower())
     return keys
-
-
-def identity_keys(d: DocKey) -> list[str]:
-    """All keys of a document (strong, then soft)."""
-    return strong_keys(d) + soft_keys(d)
 
 
 class UnionFind:

@@ -512,6 +512,7 @@ def _add_record(
 
 def _walk(value: Any, payload: Payload, result: ParseResult, url: str | None, depth: int) -> None:
     if depth > 6:
+        result.skip("value nested deeper than 6 levels")
         return
     if isinstance(value, list):
         coauthors = [v for v in value if isinstance(v, dict) and is_coauthor_v1(v)]

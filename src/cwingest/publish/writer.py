@@ -109,9 +109,9 @@ class TableWriter:
                     shutil.rmtree(old, ignore_errors=True)
 
 
-def read_table(out: str | Path, table: str) -> pa.Table | None:
-    """The published version of a table, or None when there is none yet."""
+def read_table(out: str | Path, table: str, columns: list[str] | None = None) -> pa.Table | None:
+    """The published version of a table (only ``columns`` if given), or None if none yet."""
     path = Path(out) / table
     if not path.exists():
         return None
-    return pq.read_table(path)
+    return pq.read_table(path, columns=columns)
