@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,7 @@ def test_seed_001_text_copy_of_the_page(seeds_out: Path) -> None:
     [doc] = _by_source(seeds_out, "001_")
     assert doc["_source"]["title"] == "Welcome to CompetencyWorks: Why We are Here"
     assert doc["authors"] == ["Susan Patrick"]
-    assert doc["issues"][:2] == ["How to Get Started", "Issues in Practice"] or set(
-        doc["issues"]
-    ) == {"How to Get Started", "Issues in Practice"}
+    assert doc["issues"] == ["How to Get Started", "Issues in Practice"]
     text = doc["content_text"]
     assert text.startswith("Over the last two years")
     for chrome in (
@@ -159,6 +158,4 @@ def test_seed_content_is_clean(seeds_out: Path) -> None:
         text = post["content_text"]
         for bad in ("\u00a0", "<\\/", "Print Friendly", "(more…)", "\\u00", "\\n"):
             assert bad not in text, (post["title"], bad)
-        assert "<" not in text or not any(
-            f"<{t}" in text for t in ("p>", "p ", "div", "a ", "br", "strong")
-        )
+        assert not re.search(r"</?[a-zA-Z][\w-]*(?:\s[^<>]*)?/?>", text), post["title"]
