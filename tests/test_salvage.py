@@ -51,3 +51,34 @@ def test_unterminated_escape_at_the_cut() -> None:
 def test_nothing_to_salvage() -> None:
     found = salvage("just some words, no JSON at all")
     assert not found.complete and not found.partial
+
+
+def test_hostile_fragments_finish_and_say_so() -> None:
+    """Braces by the hundred thousand, or nesting without end, are read in bounded work."""
+    from cwingest.parse.lenient_json import MAX_FAILURES
+
+    braces_in_a_string = salvage('"id": "' + '{"' * 100_000)
+    assert braces_in_a_string.gave_up and not braces_in_a_string.complete
+    deep = salvage('"rendered": "x", ' + '{"a": [' * 5000)
+    assert not deep.complete
+    many = salvage('{"k": [' + '{"a": 1}, ' * (MAX_FAILURES + 10) + "x")
+    assert (
+        len(many.complete) == MAX_FAILURES + 10 and not many.gave_up
+    )  # whole records are not failures
+
+
+def test_deep_json_is_rejected_with_a_reason(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import table
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "deep.json").write_text(
+        '{"id": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
+    (tmp_path / "in" / "cut.json").write_text('"rendered": "x", "id": "' + '{"' * 50_000)
+    (tmp_path / "in" / "noise.txt").write_text("-- * || ## " * 500)  # no words at all
+    out, summary = run(tmp_path / "in")
+    details = {r["source_uri"].rsplit("/", 1)[1]: r["detail"] for r in table(out, "rejects")}
+    assert "nested too deeply" in details["deep.json"]
+    assert "rest is unread" in details["cut.json"] or "no salvageable" in details["cut.json"]
+    assert "no readable text" in details["noise.txt"]
+    assert summary.rejected == 3

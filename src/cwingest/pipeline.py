@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -120,6 +121,9 @@ class RawOutcome:
     docs_count: int = 0
 
 
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+
+
 def _spool_document(doc: Document, profiles: ProfileSet, fh: IO[str], outcome: RawOutcome) -> None:
     """Clean one document and append it to the input's spool file (or record why not)."""
     try:
@@ -130,6 +134,10 @@ def _spool_document(doc: Document, profiles: ProfileSet, fh: IO[str], outcome: R
         return
     if not doc.content_text and not doc.excerpt and not doc.title_raw:
         detail = f"document {doc.index} has no text or title left after cleaning"
+        outcome.rejects.append(("clean", "no content", detail))
+        return
+    if not doc.title_raw and len(_WORDS.findall(doc.content_text)) < 3:
+        detail = f"document {doc.index} has no readable text (fewer than 3 words, no title)"
         outcome.rejects.append(("clean", "no content", detail))
         return
     found = {"labels": cleaned.labels, "excerpt_cut": cleaned.excerpt_cut}

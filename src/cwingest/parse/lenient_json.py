@@ -56,7 +56,7 @@ def read_value(s: str, i: int, depth: int = 0) -> Partial:
     i = _skip_ws(s, i)
     if i >= len(s):
         return Partial(None, i, False)
-    if depth > 200:
+    if depth > MAX_DEPTH:
         raise ValueError("nesting too deep")
     c = s[i]
     if c == '"':
@@ -136,7 +136,12 @@ class Salvage:
     partial: list[dict[str, Any]] = field(default_factory=list)
     leading_string: str | None = None  # text of the string the fragment starts inside
     leading_context: dict[str, Any] = field(default_factory=dict)  # its enclosing object
+    gave_up: bool = False  # the search for whole records stopped at MAX_FAILURES
 
+
+_OBJECT_START = re.compile(r'\{\s*"')
+MAX_FAILURES = 20000
+MAX_DEPTH = 64  # WordPress records nest about 6 deep; deeper text is not a record
 
 _LEAD_END = re.compile(r'(?<!\\)((?:\\\\)*)"\s*[,}\]:]')
 
@@ -180,22 +185,30 @@ def salvage(s: str) -> Salvage:
             out.leading_context = levels[0]
             if len(levels) > 1:
                 out.partial.append(levels[-1])
-    # Whole values (records in a list page) and a cut record at the end.
+    # Whole values (records in a list page) and a cut record at the end. Only braces that
+    # open an object with a key are tried, and failures are capped: hostile text full of
+    # braces inside one long string must not make this quadratic. A whole record moves the
+    # search past itself, so a long cut dump costs one pass.
     i = pos
+    failures = 0
     while i < len(s):
-        brace = s.find("{", i)
-        if brace < 0:
+        m = _OBJECT_START.search(s, i)
+        if m is None:
             break
+        brace = m.start()
         try:
             value, end = _DECODER.raw_decode(s, brace)
             out.complete.append(value)
             i = end
             continue
-        except json.JSONDecodeError:
-            pass
+        except (json.JSONDecodeError, RecursionError):
+            failures += 1
+        if failures > MAX_FAILURES:
+            out.gave_up = True
+            break
         try:
             obj, end, complete = read_members(s, brace + 1)
-        except ValueError:
+        except (ValueError, RecursionError):
             i = brace + 1
             continue
         if not complete and obj:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from cwingest.models import Document, Lookup, ParseError, ParseResult
 from cwingest.parse.base import Payload
-from cwingest.parse.lenient_json import salvage
+from cwingest.parse.lenient_json import MAX_FAILURES, salvage
 from cwingest.parse.wp_classes import class_value, term_slugs_from_classes, wp_id_from_classes
 from cwingest.util import site_of
 
@@ -84,6 +84,8 @@ def load_values(text: str) -> tuple[list[tuple[str, Any]], bool]:
         return [("", json.loads(stripped, strict=False))], True
     except json.JSONDecodeError:
         pass
+    except RecursionError as exc:
+        raise ParseError("JSON nested too deeply to read (over ~1000 levels)") from exc
     if _JS_ASSIGN.search(stripped) and "=" in stripped[:20000]:
         values = _load_js_assignments(stripped)
         if values:
@@ -458,7 +460,17 @@ def parse(payload: Payload) -> ParseResult:
         for _label, value in values:
             _walk(value, payload, result, source_url, depth=0)
     else:
-        found = salvage(text)
+        try:
+            found = salvage(text)
+        except RecursionError as exc:
+            raise ParseError("cut-off JSON nested too deeply to salvage") from exc
+        if found.gave_up:
+            result.rejects.append(
+                (
+                    "salvage stopped",
+                    f"more than {MAX_FAILURES} places failed to parse; the rest is unread",
+                )
+            )
         if not (found.complete or found.partial or found.leading_string):
             raise ParseError("JSON that does not parse and holds no salvageable record")
         for value in found.complete:
