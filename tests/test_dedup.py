@@ -8,7 +8,8 @@ import random
 from pathlib import Path
 
 from cwingest import pipeline
-from cwingest.dedup.similarity import DedupConfig, SignatureIndex, containment
+from cwingest.dedup.shingles import HashStore, shingle_sequence
+from cwingest.dedup.similarity import DedupConfig, Similarity
 from cwingest.sample import make_posts, rest_record, write_sample
 from tests.conftest import RECORDED, SEEDS, need, table
 
@@ -95,7 +96,10 @@ def test_a_date_only_copy_does_not_move_the_publication_to_midnight() -> None:
     day_only = datetime(2019, 3, 13, tzinfo=UTC)
     precise = datetime(2019, 3, 13, 14, 32, tzinfo=UTC)
     assert earliest([day_only, precise]) == precise
-    assert earliest([day_only, datetime(2019, 3, 14, 9, tzinfo=UTC)]) == day_only
+    # 03:00 UTC on the 14th is the evening of the 13th in New York: the same local day
+    evening = datetime(2019, 3, 14, 3, tzinfo=UTC)
+    assert earliest([day_only, evening]) == evening
+    assert earliest([day_only, datetime(2019, 3, 15, 9, tzinfo=UTC)]) == day_only
     assert earliest([]) is None
 
 
@@ -107,7 +111,7 @@ def test_two_ids_on_one_site_merge_on_a_repost_not_on_a_short_text(run, tmp_path
             _record(1, short, title="Holidays 2018", date="2018-12-20T00:00:00"),
             _record(2, short, title="Holidays 2019", date="2019-12-20T00:00:00"),
             _record(3, PARAS),
-            _record(4, PARAS, title="Repost: What Grades Mean"),
+            _record(4, PARAS, title="Repost: What Grades Mean", date="2019-08-01T10:00:00"),
         ],
     )
     out, _ = run(tmp_path / "in")
@@ -213,19 +217,49 @@ def test_thresholds_and_rule_are_configurable(tmp_path: Path) -> None:
     assert post["site"] == "two.example"  # the longest copy, as the rule asks
 
 
-def test_signature_index_finds_near_duplicates_and_excerpts() -> None:
-    index = SignatureIndex(DedupConfig())
-    full = " ".join(PARAS * 3)
-    index.add(full)
-    index.add(full.replace("single", "one"))  # near duplicate
-    index.add(" ".join(PARAS[1:3]))  # excerpt (from the middle)
-    index.add(
-        "An unrelated text about school buses and lunch menus in the county, again and again."
+def test_similarity_finds_near_duplicates_and_excerpts(tmp_path: Path) -> None:
+    texts = [
+        " ".join(PARAS * 3),
+        " ".join(PARAS * 3).replace("single", "one"),  # near duplicate
+        " ".join(PARAS[1:3]),  # excerpt (from the middle)
+        "An unrelated text about school buses and lunch menus in the county, again and again.",
+    ]
+    store = HashStore(tmp_path / "h.bin")
+    for t in texts:
+        store.add(shingle_sequence(t))
+    store.freeze()
+    sim = Similarity(store, ["a.example"] * 4, DedupConfig())
+    sim.count_units([[i] for i in range(4)])
+    assert [(i, j) for i, j, _ in sim.near_pairs([0, 1, 2, 3])] == [(0, 1)]
+    found = {(p, w) for p, w, _ in sim.containment_pairs([2, 3], [0, 1])}
+    assert found == {(2, 0), (2, 1)}
+    assert sim.containment(2, 0) == 1.0 and sim.containment(3, 0) == 0.0
+    assert 0.6 < sim.jaccard(0, 1) < 1.0
+
+
+def test_boilerplate_shared_by_many_posts_does_not_count(tmp_path: Path) -> None:
+    """A bio ending every post of a site is left out of similarity: two short posts that
+    share only it are not alike. It is boilerplate for every site's documents, so a copy
+    on another domain is compared on the same shingles (and is still the same text)."""
+    bio = (
+        "Maya Okafor is a former teacher and principal who now writes about assessment, grading"
+        " and the design of schools where every student moves on when ready, from her home in"
+        " a small town on the coast where she also coaches the debate team on weekends."
     )
-    assert [(i, j) for i, j, _ in index.near_pairs()] == [(0, 1)]
-    found = {(i, j) for i, j, _ in index.containment_pairs()}
-    assert (2, 0) in found and (2, 1) in found and not any(3 in p for p in found)
-    assert containment(" ".join(PARAS[1:3]), full, 5) == 1.0
+    rng = random.Random(7)
+    words = " ".join(PARAS).split()
+    texts = [" ".join(rng.sample(words, 25)) + " " + bio for _ in range(12)]
+    store = HashStore(tmp_path / "h.bin")
+    for t in texts:
+        store.add(shingle_sequence(t))
+    store.add(shingle_sequence(texts[0]))  # on another site
+    store.freeze()
+    sites = ["a.example"] * 12 + ["b.example"]
+    sim = Similarity(store, sites, DedupConfig())
+    sim.count_units([[i] for i in range(13)])
+    assert sim.jaccard(0, 1) < 0.2  # only the bio was shared: nothing left in common
+    assert sim.jaccard(0, 12) == 1.0 and sim.sizes()[12] == sim.sizes()[0] < len(store.get(0))
+    assert not sim.near_pairs(list(range(12)))
 
 
 def test_recorded_site_duplicates_are_found(run) -> None:  # type: ignore[no-untyped-def]

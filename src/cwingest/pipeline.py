@@ -31,9 +31,10 @@ from cwingest.acquire.rawstore import RawStore, entry_key
 from cwingest.clean.boilerplate import Cleaned
 from cwingest.clean.document import clean_document
 from cwingest.clean.profiles import ProfileSet, load_profiles
-from cwingest.dedup.clusters import DocKey, cluster
+from cwingest.dedup.clusters import DocKey, count_boilerplate, deduplicate
 from cwingest.dedup.merge import merge_group, post_id_for, source_row
-from cwingest.dedup.similarity import DedupConfig, SignatureIndex
+from cwingest.dedup.shingles import HashStore, shingle_sequence
+from cwingest.dedup.similarity import DedupConfig, Similarity
 from cwingest.enrich.lookups import LookupIndex
 from cwingest.enrich.metadata import enrich_document
 from cwingest.models import (
@@ -218,7 +219,8 @@ class Spool:
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute(
-            "CREATE TABLE docs (doc_id TEXT PRIMARY KEY, data TEXT, labels TEXT, post_id TEXT)"
+            "CREATE TABLE docs (doc_id TEXT PRIMARY KEY, data TEXT, labels TEXT, post_id TEXT,"
+            " relation TEXT, similarity REAL, is_primary INTEGER)"
         )
         self.db.execute("CREATE TABLE sources (raw_id TEXT, doc_index INTEGER, row TEXT)")
         self.db.execute(
@@ -262,6 +264,12 @@ class Spool:
         """(doc_id, data, labels, post_id) in a stable order."""
         yield from self.db.execute(
             f"SELECT doc_id, data, labels, post_id FROM docs ORDER BY {order}"
+        )
+
+    def grouped(self) -> Iterator[tuple[str, str, str, float | None, int]]:
+        """(post key, data, relation, similarity, is_primary) in post and rank order."""
+        yield from self.db.execute(
+            "SELECT post_id, data, relation, similarity, is_primary FROM docs ORDER BY post_id"
         )
 
     def add_sources(self, rows: list[dict[str, Any]]) -> None:
@@ -390,7 +398,7 @@ def _build(
     index = LookupIndex.build(spool.lookups())
     profiles = load_profiles()
     dedup_config: DedupConfig = options.get("dedup") or DedupConfig()
-    signatures = SignatureIndex(dedup_config)
+    hashes = HashStore(work / "shingles.bin")
     keys: list[DocKey] = []
     updates: list[tuple[str, str]] = []
     for doc_id, data, labels_json, _ in spool.docs():
@@ -415,36 +423,42 @@ def _build(
                 title=doc.title,
                 published_at=doc.published_at,
                 slug=doc.slug,
+                post_type=doc.post_type,
             )
         )
-        signatures.add(doc.content_text)  # index len(keys) - 1: same order as keys
+        hashes.add(shingle_sequence(doc.content_text, dedup_config.shingle_size))
         if len(updates) >= 2000:
             spool.update(updates, "data")
             updates = []
     spool.update(updates, "data")
     summary.documents = len(keys)
 
-    # Deduplicate: near duplicates and excerpts from signatures, then group by identity.
-    def text_of(idx: int) -> str:
-        row = spool.db.execute(
-            "SELECT data FROM docs WHERE doc_id=?", (keys[idx].doc_id,)
-        ).fetchone()
-        return str(json.loads(row[0])["content_text"])
+    # Deduplicate: boilerplate counted over the run, then identities, texts and teasers.
+    hashes.freeze()
 
-    pairs = [(i, j) for i, j, _ in signatures.near_pairs()]
-    pairs += [(i, j) for i, j, _ in signatures.containment_pairs(text_of)]
-    del signatures
-    groups = cluster(keys, pairs, rule=dedup_config.canonical_rule)
-    assignments = []
-    for members in groups.values():
-        pid = post_id_for(members)
-        assignments += [(f"{pid}:{rank:06d}", m.doc_id) for rank, m in enumerate(members)]
-    spool.update(assignments, "post_id")
+    similarity = Similarity(hashes, [k.site for k in keys], dedup_config)
+    count_boilerplate(keys, similarity)
+    posts = deduplicate(keys, similarity, dedup_config)
+    hashes.close()
+    del similarity
+    assignments: list[tuple[str, str, float | None, int, str]] = []
+    new_ids: dict[str, str] = {}
+    for post in posts:
+        primary = [keys[m] for m, p in zip(post.members, post.primary, strict=True) if p]
+        pid = post_id_for(primary)
+        for rank, (m, rel, sim, prim) in enumerate(
+            zip(post.members, post.relations, post.similarities, post.primary, strict=True)
+        ):
+            assignments.append((f"{pid}:{rank:06d}", rel, sim, int(prim), keys[m].doc_id))
+            new_ids[keys[m].doc_id] = pid
+    spool.db.executemany(
+        "UPDATE docs SET post_id=?, relation=?, similarity=?, is_primary=? WHERE doc_id=?",
+        assignments,
+    )
     spool.db.commit()
-    summary.duplicates = len(keys) - len(groups)
-    new_ids = {a[1]: a[0].split(":")[0] for a in assignments}  # doc_id -> post_id
+    summary.duplicates = len(keys) - len(posts)
     id_changes = _post_id_changes(out, new_ids, summary)
-    del new_ids, assignments
+    del new_ids, assignments, posts, keys
 
     # Publish.
     previous = _previous_hashes(out)
@@ -453,21 +467,22 @@ def _build(
     issue_counts: dict[str, tuple[str, int]] = {}
 
     def post_rows() -> Iterator[dict[str, Any]]:
-        group: list[Any] = []
+        group: list[tuple[Document, str, float | None, bool]] = []
         current = None
-        for _doc_id, data, _labels, post_key in spool.docs(order="post_id"):
+        for post_key, data, relation, sim, is_primary in spool.grouped():
             pid = str(post_key).split(":")[0]
             if current is not None and pid != current:
-                yield from emit(current, group)
+                yield emit(current, group)
                 group = []
             current = pid
-            group.append(document_from_json(data))
+            group.append((document_from_json(data), relation, sim, bool(is_primary)))
         if current is not None:
-            yield from emit(current, group)
+            yield emit(current, group)
 
-    def emit(pid: str, docs: list[Any]) -> Iterator[dict[str, Any]]:
-        row = merge_group(pid, docs)
-        spool.add_sources([source_row(pid, d, docs[0]) for d in docs])
+    def emit(pid: str, members: list[tuple[Document, str, float | None, bool]]) -> dict[str, Any]:
+        docs = [m[0] for m in members]
+        row = merge_group(pid, docs, [m[3] for m in members])
+        spool.add_sources([source_row(pid, d, rel, sim) for d, rel, sim, _ in members])
         digest = _row_hash(row)
         old = previous.get(pid)
         stats["new" if old is None else "unchanged" if old == digest else "updated"] += 1
@@ -475,7 +490,7 @@ def _build(
             _count(author_counts, name)
         for name in row["issues"]:
             _count(issue_counts, name)
-        yield row
+        return row
 
     summary.posts = writer.stage("posts", post_rows())
     summary.posts_new, summary.posts_updated, summary.posts_unchanged = (

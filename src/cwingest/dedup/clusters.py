@@ -1,30 +1,44 @@
-"""Group documents that are the same post, and pick each group's canonical document.
+"""Group documents that are the same post, without ever merging two posts.
 
-Two kinds of evidence join documents (union-find, so groups are transitive):
+A false merge deletes a post and corrupts another, a missed duplicate only leaves two
+rows: every rule here errs towards two rows. The grouping runs in four steps, each a
+function of the documents alone (never of the order they arrived in):
 
+1. **Identity units.** Documents that state the same WordPress id on a site, the same
+   canonical URL or the same GUID are one post. Ids come first; a URL or GUID joins two
+   documents only when their ids (or, without ids, their URLs) do not disagree, so a
+   GUID copied onto another post (imports do this) never joins two posts.
+2. **Full texts** (units with a comparable full text) join on content, *star-shaped*:
+   two groups merge only when every unit of the result is near its canonical text
+   (Jaccard of informative shingles at ``near_threshold``), so a chain of weak links
+   can never pull unrelated posts together. Groups that name different posts of one
+   site (different ids or URLs: a *cannot-link*) merge only as a **repost**: both texts
+   near-identical (``repost_threshold``) and long enough to tell (``repost_min_words``
+   after boilerplate).
+3. **Teasers and partial copies** (listing entries, excerpts, cut-off records, short
+   texts, and copies without identity that hold part of a text) attach to the *one*
+   group that contains them (containment at ``containment_threshold``), or whose title
+   and day, or distinctive slug, they share when their text is too short to compare.
+   Several candidates are narrowed by title, then by day; still several: the teaser
+   stays a post of its own. A teaser never joins two groups together, and one that
+   states its own id joins only as a teaser post (a repost) of the one post holding it.
+4. Teasers left over group among themselves on the same evidence.
 
-* strong identities a document states about itself: the WordPress id on its site, its
-  canonical URL, its GUID;
-* soft evidence from content: identical clean text, the same title on the same day,
-  a near-duplicate text (MinHash) or a text contained in another (an excerpt).
-
-Strong identities join first. Soft evidence then joins groups that name different posts
-of one site only when it is substantial: a shared text of at least ``SUBSTANTIAL_WORDS``
-words is a repost (WordPress sites do republish posts under a new id), while a shared
-title, or a short shared text, is not enough to say two posts are one.
-Only compact keys are held in memory. Groups, their order and their canonical member
-depend only on the documents, never on the order they arrived in.
+Finally each group's canonical document is chosen by the canonical rule among its
+*primary* members (a repost's copies are members, not sources of the post's fields),
+and every member gets its relation to it and its measured similarity.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from cwingest.dedup.similarity import DedupConfig, Similarity
 from cwingest.util import unwrap_wayback
 
 # How much a format usually knows about a post, richest first (canonical rule tie-break).
@@ -40,6 +54,18 @@ FORMAT_RICHNESS = {
     "warc_html_listing": 1,
     "text_listing": 1,
 }
+LISTING_FORMATS = frozenset(f for f, rank in FORMAT_RICHNESS.items() if rank == 1)
+
+RELATIONS = (
+    "canonical",
+    "exact_duplicate",
+    "near_duplicate",
+    "excerpt_of",
+    "older_version",
+    "same_identity",
+    "metadata_match",
+    "repost",
+)
 
 
 @dataclass(slots=True)
@@ -60,7 +86,7 @@ class DocKey:
     title: str | None = None
     published_at: datetime | None = None
     slug: str | None = None
-    keys: list[str] = field(default_factory=list)
+    post_type: str | None = None
 
 
 def normalize_url(url: str | None) -> str | None:
@@ -88,64 +114,40 @@ def normalize_title(title: str | None) -> str | None:
     return " ".join(words) or None
 
 
-def strong_keys(d: DocKey) -> list[str]:
-    """Identities a document states: WordPress id on a site, canonical URL, GUID."""
-    keys = []
-    if d.site and d.wp_id is not None:
-        keys.append(f"wp:{d.site}:{d.wp_id}")
-    url = normalize_url(d.url)
-    if url:
-        keys.append("url:" + url)
-    guid = normalize_url(d.guid) if d.guid and "://" in d.guid else d.guid
-    if guid:
-        keys.append("guid:" + guid)
-    return keys
+def distinctive_slug(slug: str | None) -> str | None:
+    """A slug of four words or more: it survives a move between domains and is rarely reused."""
+    if slug and len(slug) >= 16 and slug.count("-") >= 3 and not slug.isdigit():
+        return slug.lower()
+    return None
 
 
-def soft_keys(d: DocKey) -> list[str]:
-    """Content evidence: the same text, the same title the same day, a distinctive slug.
+_NUMBERED = re.compile(
+    r"^(?:\d+\w*|[ivxlc]+|part|parts|pt|episode|ep|chapter|vol|volume|no|number|issue|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten|first|second|third|fourth|fifth|last)$"
+)
 
-    A slug of four words or more survives a move between domains unchanged
-    (``/practice/why-we-are-here/`` and ``/cw_post/why-we-are-here/``) and is rarely reused.
+
+def titles_related(a: str | None, b: str | None) -> bool:
+    """True when one title is (mostly) the other: "X", "Repost: X", "X (Updated)".
+
+    Reposts keep their title or decorate it; two posts that share a templated text
+    ("Album" and "Single" of a shop) have titles of their own, and the parts of a series
+    ("X (Part 2)", "X, Part 3", "2016 in Review" and "2017 in Review") differ in a
+    number: never related.
     """
-    keys = []
-    if d.content_sha256:
-        keys.append("sha:" + d.content_sha256)
-    title = normalize_title(d.title)
-    if title and d.published_at and len(title) >= 12:
-        keys.append(f"titleday:{title}|{d.published_at.date().isoformat()}")
-    if d.slug and len(d.slug) >= 16 and d.slug.count("-") >= 3 and not d.slug.isdigit():
-        keys.append("slug:" + d.slug.lower())
-    return keys
+    ta, tb = normalize_title(a), normalize_title(b)
+    if not ta or not tb:
+        return False
+    wa, wb = set(ta.split()), set(tb.split())
+    if any(_NUMBERED.match(w) for w in wa ^ wb):
+        return False
+    shorter = wa if len(wa) <= len(wb) else wb
+    return len(wa & wb) >= 0.6 * len(shorter)
 
 
-class UnionFind:
-    """Disjoint sets over strings; the representative is the smallest member (stable)."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        """The representative of ``x``'s set."""
-        self.parent.setdefault(x, x)
-        root = x
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[x] != root:
-            self.parent[x], x = root, self.parent[x]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        """Join the sets of ``a`` and ``b``."""
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            lo, hi = (ra, rb) if ra < rb else (rb, ra)
-            self.parent[hi] = lo
-
-
-_RULES = {
+_RULES: dict[str, Callable[[DocKey], object]] = {
     # criterion -> sort key part (smaller sorts first, i.e. is preferred)
-    "full_text": lambda d: d.is_excerpt_only,
+    "full_text": lambda d: d.is_excerpt_only or d.source_format in LISTING_FORMATS,
     "richest": lambda d: -FORMAT_RICHNESS.get(d.source_format, 0),
     "newest": lambda d: -(d.modified_at.timestamp() if d.modified_at else float("-inf")),
     "oldest": lambda d: d.modified_at.timestamp() if d.modified_at else float("inf"),
@@ -161,87 +163,646 @@ def canonical_rank(d: DocKey, rule: tuple[str, ...] = DEFAULT_RULE) -> tuple[obj
     return (*(_RULES[c](d) for c in rule), d.doc_id)
 
 
-SUBSTANTIAL_WORDS = 30
-
-# What a group says it is: per site, the WordPress ids (as text) and the URLs it names.
-Identity = tuple[dict[str, set[str]], dict[str, set[str]]]
+# -- identities --------------------------------------------------------------------------
 
 
-def _identity(d: DocKey) -> Identity:
-    wp = {d.site: {str(d.wp_id)}} if d.site and d.wp_id is not None else {}
-    url = normalize_url(d.url)
-    urls = {d.site: {url}} if d.site and url else {}
-    return wp, urls
+@dataclass
+class Identity:
+    """What a group of documents says it is, per site: WordPress ids and URLs."""
+
+    wp: dict[str, set[int]] = field(default_factory=dict)
+    urls: dict[str, set[str]] = field(default_factory=dict)
+    guid: bool = False
+
+    @staticmethod
+    def of(d: DocKey) -> Identity:
+        """The identity one document states."""
+        ident = Identity()
+        if d.site and d.wp_id is not None:
+            ident.wp[d.site] = {d.wp_id}
+        url = normalize_url(d.url)
+        if url:
+            ident.urls[urlsplit(url).netloc] = {url}
+        ident.guid = bool(d.guid)
+        return ident
+
+    def stated(self) -> bool:
+        """True when the group states any identity (id, URL or GUID)."""
+        return bool(self.wp or self.urls or self.guid)
+
+    def conflicts(self, other: Identity) -> bool:
+        """True when the two name different posts of one site.
+
+        Per site: different WordPress ids; or, where either side has no id there, URLs
+        that share nothing.
+        """
+        for site, ids in self.wp.items():
+            theirs = other.wp.get(site)
+            if theirs and not ids & theirs:
+                return True
+        for site, urls in self.urls.items():
+            their_urls = other.urls.get(site)
+            both_have_ids = site in self.wp and site in other.wp
+            if their_urls and not both_have_ids and not urls & their_urls:
+                return True
+        return False
+
+    def merged(self, other: Identity) -> Identity:
+        """The union of two identities."""
+        out = Identity({k: set(v) for k, v in self.wp.items()}, {}, self.guid or other.guid)
+        out.urls = {k: set(v) for k, v in self.urls.items()}
+        for site, ids in other.wp.items():
+            out.wp.setdefault(site, set()).update(ids)
+        for site, urls in other.urls.items():
+            out.urls.setdefault(site, set()).update(urls)
+        return out
 
 
-def _union(a: dict[str, set[str]], b: dict[str, set[str]]) -> dict[str, set[str]]:
-    out = {k: set(v) for k, v in a.items()}
-    for site, values in b.items():
-        out.setdefault(site, set()).update(values)
-    return out
+class UnionFind:
+    """Disjoint sets over integers; the representative is the smallest member (stable)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        """The representative of ``x``'s set."""
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> int:
+        """Join the sets of ``a`` and ``b``; returns the new representative."""
+        ra, rb = self.find(a), self.find(b)
+        lo, hi = (ra, rb) if ra < rb else (rb, ra)
+        self.parent[hi] = lo
+        return lo
 
 
-def _disjoint_on_a_site(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
-    return any(site in a and not (a[site] & values) for site, values in b.items())
+def identity_units(docs: list[DocKey]) -> list[int]:
+    """Each document's unit (the smallest document number of its unit).
+
+    WordPress ids join unconditionally; canonical URLs, then GUIDs, join only groups whose
+    identities do not conflict (processed in a fixed order of keys and documents).
+    """
+    uf = UnionFind(len(docs))
+    idents = [Identity.of(d) for d in docs]
+    by_key: dict[tuple[int, str], list[int]] = {}
+    for i, d in enumerate(docs):
+        if d.site and d.wp_id is not None:
+            by_key.setdefault((0, f"{d.site}:{d.wp_id}"), []).append(i)
+        url = normalize_url(d.url)
+        if url:
+            by_key.setdefault((1, url), []).append(i)
+        if d.guid:
+            guid = normalize_url(d.guid) if "://" in d.guid else d.guid.strip()
+            if guid:
+                by_key.setdefault((2, guid), []).append(i)
+    for (kind, _key), members in sorted(by_key.items()):
+        members.sort(key=lambda i: docs[i].doc_id)
+        for other in members[1:]:
+            ra, rb = uf.find(members[0]), uf.find(other)
+            if ra == rb:
+                continue
+            if kind and idents[ra].conflicts(idents[rb]):
+                continue
+            root = uf.union(ra, rb)
+            idents[root] = idents[ra].merged(idents[rb])
+    return [uf.find(i) for i in range(len(docs))]
 
 
-def _conflict(a: Identity, b: Identity) -> bool:
-    """Two groups that name different posts of one site must never merge on content."""
-    return _disjoint_on_a_site(a[0], b[0]) or _disjoint_on_a_site(a[1], b[1])
+# -- the grouping ------------------------------------------------------------------------
 
 
-def cluster(
-    docs: list[DocKey],
-    content_pairs: Iterable[tuple[int, int]] = (),
-    rule: tuple[str, ...] = DEFAULT_RULE,
-) -> dict[str, list[DocKey]]:
-    """Group documents; returns representative -> members, canonical first.
+@dataclass
+class Post:
+    """One group: member documents (canonical first) with their relations."""
+
+    members: list[int]
+    relations: list[str]
+    similarities: list[float | None]
+    primary: list[bool]  # False for a repost's documents (not a source of the post's fields)
+
+
+def _days_apart(a: datetime | None, b: datetime | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return abs((a - b).total_seconds()) / 86400
+
+
+class _Grouping:
+    """State of one deduplication: units, groups, similarity cache."""
+
+    def __init__(self, docs: list[DocKey], sim: Similarity, config: DedupConfig) -> None:
+        self.docs = docs
+        self.sim = sim
+        self.cfg = config
+        self.rule = config.canonical_rule
+        self.rank = [canonical_rank(d, self.rule) for d in docs]
+        self.unit_of = identity_units(docs)
+        self.units: dict[int, list[int]] = {}
+        for i, u in enumerate(self.unit_of):
+            self.units.setdefault(u, []).append(i)
+        self.unit_ident: dict[int, Identity] = {}
+        for u, members in self.units.items():
+            ident = Identity()
+            for m in members:
+                ident = ident.merged(Identity.of(docs[m]))
+            self.unit_ident[u] = ident
+        self.teaser_posts: set[int] = set()
+        self._jac: dict[tuple[int, int], float] = {}
+        self._con: dict[tuple[int, int], float] = {}
+        self._words_cache: dict[int, int] = {}
+
+    # measures, cached
+    def jaccard(self, a: int, b: int) -> float:
+        key = (a, b) if a < b else (b, a)
+        if key not in self._jac:
+            self._jac[key] = self.sim.jaccard(*key)
+        return self._jac[key]
+
+    def containment(self, part: int, whole: int) -> float:
+        if (part, whole) not in self._con:
+            self._con[(part, whole)] = self.sim.containment(part, whole)
+        return self._con[(part, whole)]
+
+    def best(self, members: list[int]) -> int:
+        return min(members, key=lambda m: self.rank[m])
+
+    def is_teaser_doc(self, i: int) -> bool:
+        d = self.docs[i]
+        return d.is_excerpt_only or d.source_format in LISTING_FORMATS
+
+    def run(self) -> list[Post]:
+        cfg = self.cfg
+        sizes = self.sim.sizes()
+        full_docs = [
+            i
+            for i in range(len(self.docs))
+            if not self.is_teaser_doc(i) and sizes[i] >= cfg.min_shingles
+        ]
+        full_set = set(full_docs)
+        # Units with a comparable full text, and each one's representative text.
+        self.rep: dict[int, int] = {}
+        for u, members in self.units.items():
+            fulls = [m for m in members if m in full_set]
+            if fulls:
+                self.rep[u] = self.best(fulls)
+        self.group = UnionFind(len(self.docs))  # over unit representatives (doc numbers)
+        self.g_units: dict[int, list[int]] = {u: [u] for u in self.units}
+        self.g_ident: dict[int, Identity] = dict(self.unit_ident)
+        self.g_canon: dict[int, int] = dict(self.rep)
+        self._full_texts(full_docs)
+        self._teasers(full_set)
+        return self._finish()
+
+    # step 2 -----------------------------------------------------------------------------
+
+    def _full_texts(self, full_docs: list[int]) -> None:
+        edges: dict[tuple[int, int], float] = {}
+
+        def add(i: int, j: int, s: float) -> None:
+            ui, uj = self.unit_of[i], self.unit_of[j]
+            if ui == uj:
+                return
+            key = (ui, uj) if ui < uj else (uj, ui)
+            edges[key] = max(edges.get(key, 0.0), s)
+
+        by_sha: dict[str, list[int]] = {}
+        for i in full_docs:
+            sha = self.docs[i].content_sha256
+            if sha:
+                by_sha.setdefault(sha, []).append(i)
+        for same in by_sha.values():
+            for j in same[1:]:
+                add(same[0], j, 1.0)
+        for i, j, s in self.sim.near_pairs(full_docs):
+            add(i, j, s)
+        for (ua, ub), _s in sorted(edges.items(), key=lambda e: (-e[1], e[0])):
+            ga, gb = self.group.find(ua), self.group.find(ub)
+            if ga != gb and self._may_merge(ga, gb):
+                self._merge(ga, gb)
+
+    def _conflict_pairs(self, units: list[int]) -> list[tuple[int, int]]:
+        """Pairs of units that name different posts of one site."""
+        return [
+            (units[a], units[b])
+            for a in range(len(units))
+            for b in range(a + 1, len(units))
+            if self.unit_ident[units[a]].conflicts(self.unit_ident[units[b]])
+        ]
+
+    def _may_merge(self, ga: int, gb: int) -> bool:
+        """Star rule and cannot-link: every unit near the new canonical text; units that
+        name different posts of one site only as reposts (near-identical, long enough)."""
+        cfg = self.cfg
+        canon = self.best([self.g_canon[ga], self.g_canon[gb]])
+        units = self.g_units[ga] + self.g_units[gb]
+        for u in units:
+            rep = self.rep[u]
+            if rep != canon and self.jaccard(rep, canon) < cfg.near_threshold:
+                return False
+        if not self.g_ident[ga].conflicts(self.g_ident[gb]):
+            return True
+        if not cfg.merge_reposts:
+            return False
+        for a, b in self._conflict_pairs(units):
+            ra, rb = self.rep[a], self.rep[b]
+            if self.jaccard(ra, rb) < cfg.repost_threshold:
+                return False
+            da, db = self.docs[ra], self.docs[rb]
+            if not titles_related(da.title, db.title):
+                return False  # two products or pages filled from one template
+            if (
+                da.post_type == db.post_type
+                and (_days_apart(da.published_at, db.published_at) or 0) < 1
+            ):
+                return False  # two sessions of one day (a repost comes later or moves type)
+            if min(self._long_words(ra), self._long_words(rb)) < cfg.repost_min_words:
+                return False
+        return True
+
+    def _long_words(self, i: int) -> int:
+        if i not in self._words_cache:
+            self._words_cache[i] = self.sim.words_after_boilerplate(i)
+        return self._words_cache[i]
+
+    def _merge(self, ga: int, gb: int) -> int:
+        root = self.group.union(ga, gb)
+        other = gb if root == ga else ga
+        self.g_units[root] = self.g_units[ga] + self.g_units[gb]
+        self.g_ident[root] = self.g_ident[ga].merged(self.g_ident[gb])
+        self.g_canon[root] = self.best([self.g_canon[ga], self.g_canon[gb]])
+        del self.g_units[other], self.g_ident[other], self.g_canon[other]
+        return root
+
+    # steps 3 and 4 ----------------------------------------------------------------------
+
+    def _teasers(self, full_set: set[int]) -> None:
+        cfg = self.cfg
+        sizes = self.sim.sizes()
+        full_groups = sorted(g for g in self.g_units if g in self.g_canon)
+        # Parts: units without a comparable full text, and groups of one unit that state no
+        # identity (a copy that may hold only part of a post).
+        parts = sorted(
+            u
+            for u in self.units
+            if u not in self.rep
+            or (
+                len(self.g_units[self.group.find(u)]) == 1
+                and not self.unit_ident[u].stated()
+                and self.group.find(u) == u
+            )
+        )
+        part_units = set(parts)
+        wholes = [
+            m for g in full_groups for u in self.g_units[g] for m in self.units[u] if m in full_set
+        ]
+        part_docs = [m for u in parts for m in self.units[u]]
+        contained: dict[int, dict[int, float]] = {}  # part unit -> group -> containment
+        for p, w, c in self.sim.containment_pairs(part_docs, wholes):
+            up, gw = self.unit_of[p], self.group.find(self.unit_of[w])
+            if self.group.find(up) == gw:
+                continue
+            if up in self.rep and sizes[p] > cfg.excerpt_ratio * sizes[w]:
+                continue  # a full copy without identity is near or nothing, not a part
+            # Star-shaped like full texts: the part must lie in the group's canonical text.
+            c = self.containment(p, self.g_canon[gw])
+            if c >= cfg.containment_threshold:
+                contained.setdefault(up, {})[gw] = max(contained.get(up, {}).get(gw, 0.0), c)
+        titles, slugs = self._metadata_index(full_groups)
+        decisions: dict[int, tuple[int, bool]] = {}  # part unit -> (group, is teaser post)
+        for u in parts:
+            found = self._choose(u, contained.get(u, {}), titles, slugs, part_units)
+            if found is not None:
+                decisions[u] = found
+        # Apply: parts that would bring conflicting identities into one group are refused.
+        incoming: dict[int, list[int]] = {}
+        for u, (g, _teaser_post) in sorted(decisions.items()):
+            incoming.setdefault(g, []).append(u)
+        for g, us in sorted(incoming.items()):
+            if g in decisions:
+                continue  # a part that moves elsewhere itself receives nothing
+            plain = [u for u in us if not decisions[u][1]]
+            refused: set[int] = set()
+            for a in range(len(plain)):
+                for b in range(a + 1, len(plain)):
+                    if self.unit_ident[plain[a]].conflicts(self.unit_ident[plain[b]]):
+                        refused.update((plain[a], plain[b]))
+            for u in us:
+                if u in refused:
+                    continue
+                if decisions[u][1]:
+                    self.teaser_posts.add(u)
+                gu = self.group.find(u)
+                if gu != self.group.find(g):
+                    self._absorb(self.group.find(g), gu)
+        self._leftover_teasers(sorted(u for u in parts if u not in self.rep), titles)
+
+    def _absorb(self, g: int, gu: int) -> None:
+        """Attach group ``gu`` (a part) to ``g``; the canonical stays a full text."""
+        root = self.group.union(g, gu)
+        other = gu if root == g else g
+        self.g_units[root] = self.g_units[g] + self.g_units[gu]
+        self.g_ident[root] = self.g_ident[g].merged(self.g_ident[gu])
+        canon = [c for c in (self.g_canon.get(g), self.g_canon.get(gu)) if c is not None]
+        if canon:
+            self.g_canon[root] = self.best(canon)
+        self.g_units.pop(other, None)
+        self.g_ident.pop(other, None)
+        if other != root:
+            self.g_canon.pop(other, None)
+
+    def _metadata_index(
+        self, groups: list[int]
+    ) -> tuple[dict[str, list[tuple[int, datetime]]], dict[str, set[int]]]:
+        titles: dict[str, list[tuple[int, datetime]]] = {}
+        slugs: dict[str, set[int]] = {}
+        for g in groups:
+            for u in self.g_units[g]:
+                for m in self.units[u]:
+                    d = self.docs[m]
+                    t = normalize_title(d.title)
+                    if t and d.published_at:
+                        titles.setdefault(t, []).append((g, d.published_at))
+                    s = distinctive_slug(d.slug)
+                    if s:
+                        slugs.setdefault(s, set()).add(g)
+        return titles, slugs
+
+    def _metadata_matches(
+        self,
+        u: int,
+        titles: dict[str, list[tuple[int, datetime]]],
+        slugs: dict[str, set[int]],
+    ) -> set[int]:
+        """Groups sharing a title and day (a day apart at most: local dates) or a slug."""
+        found: set[int] = set()
+        for m in self.units[u]:
+            d = self.docs[m]
+            t = normalize_title(d.title)
+            if t and d.published_at:
+                for g, when in titles.get(t, []):
+                    apart = _days_apart(when, d.published_at)
+                    if apart is not None and apart < 1.6:
+                        found.add(g)
+            s = distinctive_slug(d.slug)
+            if s:
+                found.update(slugs.get(s, set()))
+        return {self.group.find(g) for g in found}
+
+    def _disagrees(self, u: int, g: int) -> bool:
+        """True when the part has text enough to compare and the group's text is not it."""
+        sizes = self.sim.sizes()
+        texts = [m for m in self.units[u] if sizes[m] >= self.cfg.min_shingles]
+        if not texts:
+            return False
+        canon = self.g_canon.get(g)
+        if canon is None:
+            return False
+        return max(self.containment(m, canon) for m in texts) < 0.5
+
+    def _titles_of(self, u: int) -> set[str]:
+        return {t for m in self.units[u] if (t := normalize_title(self.docs[m].title))}
+
+    def _group_titles(self, g: int) -> set[str]:
+        return {t for uu in self.g_units[g] for t in self._titles_of(uu)}
+
+    def _titles_agree(self, u: int, g: int) -> bool:
+        """False only when both sides have titles and none of them is related."""
+        mine = [self.docs[m].title for m in self.units[u] if self.docs[m].title]
+        theirs = [
+            self.docs[m].title
+            for uu in self.g_units[g]
+            for m in self.units[uu]
+            if self.docs[m].title
+        ]
+        if not mine or not theirs:
+            return True
+        return any(titles_related(a, b) for a in mine for b in theirs)
+
+    def _same_day(self, u: int, g: int) -> bool:
+        mine = [self.docs[m].published_at for m in self.units[u]]
+        theirs = [self.docs[m].published_at for uu in self.g_units[g] for m in self.units[uu]]
+        return any((x := _days_apart(a, b)) is not None and x < 1.6 for a in mine for b in theirs)
+
+    def _choose(
+        self,
+        u: int,
+        contained: dict[int, float],
+        titles: dict[str, list[tuple[int, datetime]]],
+        slugs: dict[str, set[int]],
+        part_units: set[int],
+    ) -> tuple[int, bool] | None:
+        """The one group a part belongs to, and whether it joins as a teaser post."""
+        cfg = self.cfg
+        own = self.group.find(u)
+        meta = {g for g in self._metadata_matches(u, titles, slugs) if g != own}
+        meta = {g for g in meta if g in contained or not self._disagrees(u, g)}
+        # A teaser belongs only to a post whose title is related to its own (a teaser of
+        # "X (Part 2)" lies inside every part of the series, but is not "X"). Copies that
+        # are not teasers keep whatever first line a text copy had: titles don't veto them.
+        teaser = any(self.is_teaser_doc(m) for m in self.units[u])
+        candidates = {g for g in set(contained) | meta if not teaser or self._titles_agree(u, g)}
+        contained = {g: c for g, c in contained.items() if g in candidates}
+        ident = self.unit_ident[u]
+        teaser_post = None
+        allowed = set()
+        for g in candidates:
+            if not ident.conflicts(self.g_ident[g]):
+                allowed.add(g)
+                continue
+            # A post of its own that is a teaser of exactly one other post (an "ICYMI").
+            words = max(self.docs[m].word_count for m in self.units[u])
+            if (
+                cfg.merge_reposts
+                and teaser
+                and g in contained
+                and len(contained) == 1
+                and words >= cfg.teaser_min_words
+            ):
+                teaser_post = g
+        if teaser_post is not None and not allowed:
+            return teaser_post, True
+        if len(allowed) == 1:
+            return next(iter(allowed)), False
+        if not allowed:
+            return None
+        mine = self._titles_of(u)
+        narrowed = {g for g in allowed if mine & self._group_titles(g)}
+        if len(narrowed) != 1:
+            pool = narrowed or allowed
+            narrowed = {g for g in pool if self._same_day(u, g)}
+        return (next(iter(narrowed)), False) if len(narrowed) == 1 else None
+
+    def _leftover_teasers(
+        self, parts: list[int], titles: dict[str, list[tuple[int, datetime]]]
+    ) -> None:
+        """Teasers that joined no full text group among themselves (star around the
+        longest), on containment with a shared title, exact text with a shared title, or
+        title and day."""
+        cfg = self.cfg
+        sizes = self.sim.sizes()
+        alone = [u for u in parts if len(self.g_units[self.group.find(u)]) == 1]
+        if len(alone) < 2:
+            return
+        docs = [m for u in alone for m in self.units[u]]
+        contained: dict[tuple[int, int], float] = {}
+        for p, w, c in self.sim.containment_pairs(docs, docs):
+            key = (self.unit_of[p], self.unit_of[w])
+            contained[key] = max(contained.get(key, 0.0), c)
+        by_title: dict[str, list[int]] = {}
+        for u in alone:
+            for t in self._titles_of(u):
+                by_title.setdefault(t, []).append(u)
+
+        def longest(u: int) -> int:
+            return max(sizes[m] for m in self.units[u])
+
+        order = sorted(alone, key=lambda u: (-longest(u), self.rank[self.best(self.units[u])]))
+        heads: list[int] = []  # canonical unit of each teaser group formed so far
+        head_set: set[int] = set()
+        for u in order:
+            matches = []
+            for h in heads:
+                if self.unit_ident[u].conflicts(self.g_ident[self.group.find(h)]):
+                    continue
+                shared_title = bool(self._titles_of(u) & self._titles_of(h))
+                c = contained.get((u, h), 0.0)
+                if c and (shared_title or self._words(u) >= cfg.teaser_min_words):
+                    matches.append(h)
+                elif shared_title and self._same_day(u, self.group.find(h)):
+                    if not self._teaser_texts_disagree(u, h):
+                        matches.append(h)
+                elif shared_title and self._same_text(u, h):
+                    matches.append(h)
+            if len(matches) == 1:
+                g = self.group.find(matches[0])
+                self._absorb(g, self.group.find(u))
+            else:
+                heads.append(u)
+                head_set.add(u)
+
+    def _words(self, u: int) -> int:
+        return max(self.docs[m].word_count for m in self.units[u])
+
+    def _same_text(self, a: int, b: int) -> bool:
+        shas = {self.docs[m].content_sha256 for m in self.units[a]} - {None}
+        return bool(shas & {self.docs[m].content_sha256 for m in self.units[b]})
+
+    def _teaser_texts_disagree(self, a: int, b: int) -> bool:
+        sizes = self.sim.sizes()
+        ta = [m for m in self.units[a] if sizes[m] >= self.cfg.min_shingles]
+        tb = [m for m in self.units[b] if sizes[m] >= self.cfg.min_shingles]
+        if not ta or not tb:
+            return False
+        best = max(max(self.containment(x, y), self.containment(y, x)) for x in ta for y in tb)
+        return best < 0.5
+
+    # finish -----------------------------------------------------------------------------
+
+    def _finish(self) -> list[Post]:
+        posts: list[Post] = []
+        for g in sorted(self.g_units):
+            units = sorted(self.g_units[g])
+            members = [m for u in units for m in self.units[u]]
+            primary_units = self._primary_units(units)
+            primary = [m for m in members if self.unit_of[m] in primary_units]
+            canon = self.best(primary)
+            rest = sorted(
+                (m for m in members if m != canon),
+                key=lambda m: (self.unit_of[m] not in primary_units, self.rank[m]),
+            )
+            ordered = [canon, *rest]
+            relations, sims = [], []
+            for m in ordered:
+                rel, s = self._relation(m, canon, primary_units)
+                relations.append(rel)
+                sims.append(None if s is None else round(s, 4))
+            posts.append(
+                Post(ordered, relations, sims, [self.unit_of[m] in primary_units for m in ordered])
+            )
+        return posts
+
+    def _primary_units(self, units: list[int]) -> set[int]:
+        """Units whose documents are the post itself (not a repost of it).
+
+        Without a conflict, all. With one, the original: the unit of the earliest
+        published full text (then the best ranked), and every unit not conflicting with it.
+        """
+        conflicting = self._conflict_pairs(units) if len(units) > 1 else []
+        teaser_posts: set[int] = self.teaser_posts
+        if not conflicting and not (teaser_posts & set(units)):
+            return set(units)
+
+        def published(u: int) -> float:
+            dates = [self.docs[m].published_at for m in self.units[u]]
+            known = [d.timestamp() for d in dates if d]
+            return min(known) if known else float("inf")
+
+        fulls = [u for u in units if u in self.rep and u not in teaser_posts]
+        pool = fulls or [u for u in units if u not in teaser_posts] or units
+        original = min(pool, key=lambda u: (published(u), self.rank[self.best(self.units[u])]))
+        ident = self.unit_ident[original]
+        return {
+            u
+            for u in units
+            if u not in teaser_posts and (u == original or not ident.conflicts(self.unit_ident[u]))
+        }
+
+    def _relation(self, m: int, canon: int, primary: set[int]) -> tuple[str, float | None]:
+        """How member ``m`` relates to the canonical document, with the measured similarity
+        (containment for a shorter copy, Jaccard otherwise).
+
+        ``near_duplicate`` and ``excerpt_of`` are written only when the measure reaches
+        its threshold; a member joined through an id, URL or GUID it shares with another
+        copy is ``same_identity``, one joined on title and day or slug ``metadata_match``.
+        """
+        if m == canon:
+            return "canonical", None
+        cfg = self.cfg
+        d, c = self.docs[m], self.docs[canon]
+        sizes = self.sim.sizes()
+        shorter = self.is_teaser_doc(m) or sizes[m] <= cfg.excerpt_ratio * sizes[canon]
+        cont = self.containment(m, canon)
+        jac = self.jaccard(m, canon)
+        measure = cont if shorter else jac
+        unit = self.unit_of[m]
+        if unit not in primary:
+            return "repost", measure
+        if d.content_sha256 and d.content_sha256 == c.content_sha256:
+            return "exact_duplicate", 1.0
+        same_unit = unit == self.unit_of[canon]
+        older = d.modified_at and c.modified_at and d.modified_at < c.modified_at
+        if same_unit and d.wp_id is not None and d.wp_id == c.wp_id and older:
+            return "older_version", jac
+        if shorter and cont >= cfg.containment_threshold:
+            return "excerpt_of", cont
+        if jac >= cfg.near_threshold:
+            return "near_duplicate", jac
+        if same_unit or len(self.units[unit]) > 1:
+            return "same_identity", measure
+        return "metadata_match", measure
+
+
+def deduplicate(docs: list[DocKey], sim: Similarity, config: DedupConfig) -> list[Post]:
+    """Group documents into posts (see the module docstring for the rules).
 
     Args:
-        docs: the documents' keys.
-        content_pairs: index pairs into ``docs`` that content similarity joins (near
-            duplicates, excerpts); soft evidence, like identical text.
-        rule: the canonical rule (criteria of :data:`CANONICAL_CRITERIA`, in order).
+        docs: every document's keys, numbered like the documents of ``sim``.
+        sim: their informative shingle sets (document frequency already counted).
+        config: thresholds and the canonical rule.
     """
-    uf = UnionFind()
-    soft: dict[str, list[str]] = {}
-    for d in docs:
-        node = "doc:" + d.doc_id
-        uf.find(node)
-        d.keys = strong_keys(d)
-        for k in d.keys:
-            uf.union(node, k)
-        for k in soft_keys(d):
-            soft.setdefault(k, []).append(node)
-    idents: dict[str, Identity] = {}
-    for d in docs:
-        root = uf.find("doc:" + d.doc_id)
-        have, new = idents.get(root, ({}, {})), _identity(d)
-        idents[root] = (_union(have[0], new[0]), _union(have[1], new[1]))
+    return _Grouping(docs, sim, config).run()
 
-    words = {"doc:" + d.doc_id: d.word_count for d in docs}
 
-    def join(a: str, b: str, substantial: bool) -> None:
-        ra, rb = uf.find(a), uf.find(b)
-        if ra == rb or (not substantial and _conflict(idents[ra], idents[rb])):
-            return
-        merged = (_union(idents[ra][0], idents[rb][0]), _union(idents[ra][1], idents[rb][1]))
-        uf.union(ra, rb)
-        idents[uf.find(ra)] = merged
-
-    # (a, b, is content evidence) for every soft link, processed in a fixed order.
-    edges: set[tuple[str, str, bool]] = set()
-    for key, nodes in soft.items():
-        first, *rest = sorted(nodes)
-        edges.update((first, n, key.startswith("sha:")) for n in rest)
-    for i, j in content_pairs:
-        a, b = sorted(("doc:" + docs[i].doc_id, "doc:" + docs[j].doc_id))
-        edges.add((a, b, True))
-    for a, b, by_content in sorted(edges):
-        join(a, b, by_content and min(words[a], words[b]) >= SUBSTANTIAL_WORDS)
-    groups: dict[str, list[DocKey]] = {}
-    for d in docs:
-        groups.setdefault(uf.find("doc:" + d.doc_id), []).append(d)
-    for group in groups.values():
-        group.sort(key=lambda d: canonical_rank(d, rule))
-    return groups
+def count_boilerplate(docs: list[DocKey], sim: Similarity) -> None:
+    """Count shingle document frequency over identity units' full texts (not teasers)."""
+    units: dict[int, list[int]] = {}
+    for i, u in enumerate(identity_units(docs)):
+        d = docs[i]
+        if not d.is_excerpt_only and d.source_format not in LISTING_FORMATS:
+            units.setdefault(u, []).append(i)
+    sim.count_units(units[u] for u in sorted(units))

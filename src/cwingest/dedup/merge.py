@@ -1,79 +1,54 @@
-"""Merge one group of documents into one post row, and say how each member relates to it.
+"""Merge one group of documents into one post row, and write each member's lineage row.
 
-Rule (README "Canonical post"): the canonical document is the first by
-:func:`cwingest.dedup.clusters.canonical_rank` (full text before excerpts, richest format,
-newest modification, longest text). Its text is the post's text; metadata is merged from
-all members: authors from the best-ranked member that has any, terms as the union, the
-earliest publication date, the latest modification date.
+Rule (README "Canonical rule"): the canonical document is the first of the post's
+*primary* members by :func:`cwingest.dedup.clusters.canonical_rank` (full text before
+excerpts, richest format, newest modification, longest text). A repost's documents are
+members of the post (``post_sources`` lists them) but never a source of its fields, so
+the row describes one post, and dropping the ``repost`` rows undoes the merge.
+
+Over the primary members: the identity fields (site, wp_id, post_type, status, url,
+slug) come from one coherent copy, the best-ranked one that states a WordPress id (else
+a URL) and the copies naming the same post; text from the canonical; title and authors
+from the best-ranked copy that has them; terms as the union; publication as the earliest
+date (a date-only value yields to a precise time of about the same day); modification as
+the latest.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from cwingest.dedup.clusters import DocKey
+from cwingest.dedup.clusters import LISTING_FORMATS, DocKey, normalize_url
 from cwingest.models import Document
 from cwingest.util import slugify
 
-_WORDS = re.compile(r"\w+")
 CORE_TAXONOMIES = {"issue": "issues", "category": "categories", "post_tag": "tags"}
 
 
 def anchor_of(members: list[DocKey]) -> DocKey:
-    """The member a post's id is derived from: the first seen (then the smallest doc_id).
+    """The member a post's id is derived from: the first seen, full texts before teasers,
+    then the smallest doc_id.
 
     Copies that arrive later are never first seen, so they join a post without changing
     its id; the id depends only on the raw archive, so a backfill gives the same ids.
+    Only a post's primary members are given (never a repost of it), so merging reposts
+    or keeping them apart never changes the original's id.
     """
-    return min(members, key=lambda m: (m.fetched_at.timestamp() if m.fetched_at else 0.0, m.doc_id))
+    return min(
+        members,
+        key=lambda m: (
+            m.fetched_at.timestamp() if m.fetched_at else 0.0,
+            m.is_excerpt_only or m.source_format in LISTING_FORMATS,
+            m.doc_id,
+        ),
+    )
 
 
 def post_id_for(members: list[DocKey]) -> str:
     """Stable id of a post: a hash of its anchor document's id (raw sha256 and position)."""
     return hashlib.sha256(("doc:" + anchor_of(members).doc_id).encode()).hexdigest()[:20]
-
-
-def _words(text: str) -> set[str]:
-    return set(_WORDS.findall(text.lower()))
-
-
-def similarity(a: str, b: str, containment: bool = False) -> float:
-    """Jaccard similarity of word sets, or containment of ``b`` in ``a``."""
-    wa, wb = _words(a), _words(b)
-    if not wa or not wb:
-        return 0.0
-    inter = len(wa & wb)
-    if containment:
-        return round(inter / len(wb), 4)
-    return round(inter / len(wa | wb), 4)
-
-
-def relation_of(doc: Document, canonical: Document) -> tuple[str, float | None]:
-    """How a member relates to the canonical document, with a similarity.
-
-    ``similarity`` is the share of the member's words found in the canonical text for
-    ``excerpt_of``, else the Jaccard similarity of their word sets (1.0 when exact).
-    """
-    if doc is canonical:
-        return "canonical", None
-    if doc.content_sha256 and doc.content_sha256 == canonical.content_sha256:
-        return "exact_duplicate", 1.0
-    contained = similarity(canonical.content_text, doc.content_text, containment=True)
-    shorter = doc.word_count < 0.8 * canonical.word_count
-    if (doc.is_excerpt_only and not canonical.is_excerpt_only) or (shorter and contained >= 0.9):
-        return "excerpt_of", contained
-    if (
-        doc.modified_at
-        and canonical.modified_at
-        and doc.modified_at < canonical.modified_at
-        and doc.wp_id is not None
-        and doc.wp_id == canonical.wp_id
-    ):
-        return "older_version", similarity(canonical.content_text, doc.content_text)
-    return "near_duplicate", similarity(canonical.content_text, doc.content_text)
 
 
 def _union_names(lists: list[list[str]]) -> list[str]:
@@ -88,32 +63,59 @@ def _union_names(lists: list[list[str]]) -> list[str]:
     return out
 
 
+def _date_only(value: datetime) -> bool:
+    return value.time() == value.time().min
+
+
 def earliest(values: list[datetime]) -> datetime | None:
     """The earliest date; a date-only value (midnight) yields to a precise time that day.
 
     A listing page says "March 13, 2019" where the REST record says 14:32 that day: the
-    post was not published at midnight.
+    post was not published at midnight. The day is the site's local one, so a precise
+    time from 14 hours before to 38 hours after that midnight (UTC) is the same day.
     """
     if not values:
         return None
     first = min(values)
-    same_day = [v for v in values if v.date() == first.date() and v.time() != first.time().min]
-    return min(same_day) if first.time() == first.time().min and same_day else first
+    if not _date_only(first):
+        return first
+    window = [
+        v
+        for v in values
+        if not _date_only(v) and first - timedelta(hours=14) <= v < first + timedelta(hours=36)
+    ]
+    return min(window) if window else first
 
 
 def _first(values: list[Any]) -> Any:
     return next((v for v in values if v not in (None, "", [])), None)
 
 
-def merge_group(post_id: str, docs: list[Document]) -> dict[str, Any]:
-    """The ``posts`` row for a group (``docs`` in canonical order)."""
+def _coherent(docs: list[Document]) -> list[Document]:
+    """The copies that name one and the same post: the best-ranked one stating a WordPress
+    id (else a URL), then every copy naming that id (or URL)."""
+    lead = next((d for d in docs if d.wp_id is not None and d.site), None)
+    if lead is not None:
+        return [d for d in docs if d.site == lead.site and d.wp_id == lead.wp_id]
+    lead = next((d for d in docs if normalize_url(d.url)), None)
+    if lead is not None:
+        url = normalize_url(lead.url)
+        return [d for d in docs if normalize_url(d.url) == url]
+    return docs[:1]
+
+
+def merge_group(post_id: str, docs: list[Document], primary: list[bool]) -> dict[str, Any]:
+    """The ``posts`` row for a group (``docs`` in canonical order; ``primary`` says which
+    are the post itself rather than a repost of it)."""
     canon = docs[0]
-    published = [d.published_at for d in docs if d.published_at]
-    modified = [d.modified_at for d in docs if d.modified_at]
+    own = [d for d, p in zip(docs, primary, strict=True) if p] or docs[:1]
+    ident = _coherent(own)
+    published = [d.published_at for d in own if d.published_at]
+    modified = [d.modified_at for d in own if d.modified_at]
     fetched = [d.fetched_at for d in docs if d.fetched_at]
     terms: dict[str, list[str]] = {}
-    for tax in sorted({t for d in docs for t in d.terms}):
-        terms[tax] = _union_names([d.terms.get(tax, []) for d in docs])
+    for tax in sorted({t for d in own for t in d.terms}):
+        terms[tax] = _union_names([d.terms.get(tax, []) for d in own])
     other = [
         {"taxonomy": tax, "name": name}
         for tax, names in terms.items()
@@ -123,27 +125,27 @@ def merge_group(post_id: str, docs: list[Document]) -> dict[str, Any]:
     first_seen: datetime | None = min(fetched) if fetched else None
     return {
         "post_id": post_id,
-        "site": _first([d.site for d in docs]),
-        "wp_id": _first([d.wp_id for d in docs]),
-        "post_type": _first([d.post_type for d in docs]),
-        "status": _first([d.status for d in docs]),
-        "url": _first([d.url for d in docs]),
-        "slug": _first([d.slug for d in docs]),
-        "title": _first([d.title for d in docs]),
-        "authors": _first([d.authors for d in docs]) or [],
+        "site": _first([d.site for d in ident]) or _first([d.site for d in own]),
+        "wp_id": _first([d.wp_id for d in ident]),
+        "post_type": _first([d.post_type for d in ident]),
+        "status": _first([d.status for d in ident]),
+        "url": _first([d.url for d in ident]),
+        "slug": _first([d.slug for d in ident]),
+        "title": _first([d.title for d in own]),
+        "authors": _first([d.authors for d in own]) or [],
         "issues": terms.get("issue", []),
         "categories": terms.get("category", []),
         "tags": terms.get("post_tag", []),
         "other_terms": other,
         "published_at": earliest(published),
         "modified_at": max(modified) if modified else None,
-        "excerpt": _first([d.excerpt for d in docs]),
+        "excerpt": _first([d.excerpt for d in own]),
         "content_text": canon.content_text,
         "content_html": canon.content_html or "",
         "word_count": canon.word_count,
-        "language": canon.language or _first([d.language for d in docs]),
-        "is_excerpt_only": all(d.is_excerpt_only for d in docs),
-        "original_source": _first([d.original_source for d in docs]),
+        "language": canon.language or _first([d.language for d in own]),
+        "is_excerpt_only": all(d.is_excerpt_only for d in own),
+        "original_source": _first([d.original_source for d in own]),
         "content_sha256": canon.content_sha256,
         "source_count": len(docs),
         "first_seen_at": first_seen,
@@ -152,9 +154,10 @@ def merge_group(post_id: str, docs: list[Document]) -> dict[str, Any]:
     }
 
 
-def source_row(post_id: str, doc: Document, canonical: Document) -> dict[str, Any]:
+def source_row(
+    post_id: str, doc: Document, relation: str, similarity: float | None
+) -> dict[str, Any]:
     """The ``post_sources`` row of one member."""
-    relation, sim = relation_of(doc, canonical)
     return {
         "post_id": post_id,
         "raw_id": doc.raw_id,
@@ -162,7 +165,7 @@ def source_row(post_id: str, doc: Document, canonical: Document) -> dict[str, An
         "source_uri": doc.source_uri,
         "source_format": doc.source_format,
         "relation": relation,
-        "similarity": sim,
+        "similarity": similarity,
         "site": doc.site,
         "wp_id": doc.wp_id,
         "post_type": doc.post_type,

@@ -1,71 +1,62 @@
-"""Near-duplicate and excerpt detection over compact signatures.
+"""Which texts are alike: boilerplate-aware shingle sets, MinHash LSH candidates, exact checks.
 
-Each document leaves two small signatures in memory, never its text:
+Every document's shingle hashes are in a :class:`~cwingest.dedup.shingles.HashStore`.
+On top of it:
 
-* a MinHash of its word shingles (rensa, 128 permutations as ``uint32``: 512 bytes), fed
-  to rensa's LSH index, which proposes pairs whose Jaccard similarity is likely above
-  the threshold without comparing every pair;
-* a content-defined sample of its shingle hashes (the shingles whose CRC-32 is 0 modulo
-  ``sample_mod``, about one in four). A teaser or a cut-off copy holds a contiguous part
-  of the full text, so its sample is (almost) a subset of the full text's sample: counting
-  shared samples through an inverted index finds containment, which Jaccard misses for
-  short excerpts.
+* **Boilerplate.** A passage found in ``boilerplate_min_df`` or more distinct posts of one
+  site (an author bio, a newsletter or donation block, a disclaimer, a repeated series
+  intro: a run of at least ``boilerplate_run`` shingles, each that frequent) says nothing
+  about which post a text is: its shingles are left out of every similarity and
+  containment, for documents of every site (so copies on two domains are compared on the
+  same shingles). A common phrase between rarer words is not a passage and still counts.
+  Document frequency is counted per site over *identity units* (copies that state the
+  same WordPress id, URL or GUID count once), from full texts only, so a post copied into
+  many formats or syndicated to many sites is not mistaken for boilerplate, and listing
+  teasers do not count. Counts live in a
+  fixed-size table of saturating bytes (1 to 64 MB whatever the corpus size), dropped
+  once the sorted list of boilerplate hashes is known.
+* **Candidates.** MinHash (rensa, computed from the informative hashes) with LSH banding
+  proposes near-duplicate pairs without comparing all pairs; an inverted index over a
+  content-defined sample of the informative hashes (one in ``sample_mod``) proposes
+  (part, whole) pairs where a shorter text may lie inside a longer one.
+* **Verification.** Every candidate is checked exactly on the informative hash sets:
+  Jaccard similarity for near duplicates, containment (the share of the part's shingles
+  found in the whole) for excerpts.
 
-Candidates are verified (MinHash estimate for near duplicates; exact shingle containment
-for excerpts, through a callback that reads the two texts back from disk). Results are
-sets of pairs, so they do not depend on the order documents were added.
+Everything is a function of the set of documents, never of the order they were added.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-import zlib
-from array import array
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import rensa
 
-_WORD = re.compile(r"\w+")
+from cwingest.dedup.shingles import HashStore, site_salt
 
 
 @dataclass(frozen=True)
 class DedupConfig:
-    """Thresholds of the deduplicate stage (README: "Deduplication" gives the figures)."""
+    """Settings of the deduplicate stage (README "Deduplication" gives the figures)."""
 
     shingle_size: int = 4  # words per shingle
     num_perm: int = 128  # MinHash permutations
     num_bands: int = 0  # LSH bands; 0 picks them from near_threshold (see lsh_bands)
-    near_threshold: float = 0.6  # estimated Jaccard of shingles to call two texts one post
+    near_threshold: float = 0.6  # Jaccard of informative shingles to call two texts one post
     containment_threshold: float = 0.9  # share of an excerpt's shingles found in the full text
-    excerpt_ratio: float = 0.8  # an excerpt has at most this share of the full text's shingles
-    sample_mod: int = 4  # keep the shingles whose CRC-32 is 0 modulo this, for containment
-    max_posting: int = 16  # sampled shingles shared by more documents are boilerplate: ignored
-    min_shingles: int = 8  # shorter texts are matched by identity and exact text only
+    excerpt_ratio: float = 0.8  # a partial copy has at most this share of the full text's size
+    sample_mod: int = 4  # keep one informative shingle in this many, for containment search
+    max_posting: int = 64  # a sampled shingle in more documents is not used to find excerpts
+    min_shingles: int = 8  # fewer informative shingles: too short to compare by content
+    boilerplate_min_df: int = 10  # a passage in this many posts of a site is boilerplate
+    boilerplate_run: int = 20  # … when at least this many shingles long (23 words)
+    repost_threshold: float = 0.8  # two posts of one site with different ids: same writing
+    repost_min_words: int = 50  # … and both at least this long after boilerplate
+    teaser_min_words: int = 30  # a teaser post (own id) joins the one post that contains it
+    merge_reposts: bool = True  # False keeps reposts (and teaser posts) as posts of their own
     canonical_rule: tuple[str, ...] = ("full_text", "richest", "newest", "longest")
-
-
-def tokens(text: str) -> list[str]:
-    """Words of a text, case- and compatibility-folded (so punctuation and case don't count)."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-def shingles(words: list[str], k: int) -> list[str]:
-    """Overlapping k-word shingles (one shingle for texts shorter than k words)."""
-    if len(words) <= k:
-        return [" ".join(words)] if words else []
-    return [" ".join(words[i : i + k]) for i in range(len(words) - k + 1)]
-
-
-def containment(part: str, whole: str, k: int) -> float:
-    """Exact share of ``part``'s shingles that occur in ``whole``."""
-    a = set(shingles(tokens(part), k))
-    if not a:
-        return 0.0
-    b = set(shingles(tokens(whole), k))
-    return len(a & b) / len(a)
 
 
 def lsh_bands(threshold: float, num_perm: int) -> int:
@@ -73,126 +64,259 @@ def lsh_bands(threshold: float, num_perm: int) -> int:
 
     With b bands of r rows a pair of Jaccard s becomes a candidate with probability
     1 - (1 - s^r)^b; its midpoint is about (1/b)^(1/r). Aim it 0.1 below the threshold
-    (recall first: candidates are verified anyway).
+    (recall first: candidates are verified exactly anyway).
     """
     target = max(0.05, threshold - 0.1)
     choices = [b for b in range(1, num_perm + 1) if num_perm % b == 0]
     return min(choices, key=lambda b: (abs((1 / b) ** (b / num_perm) - target), b))
 
 
-@dataclass
-class SignatureIndex:
-    """Signatures of every document added, and the pairs they reveal.
+def _bucket_bits(total: int) -> int:
+    """Size of the document-frequency table: about 4 slots per distinct shingle, bounded."""
+    bits = max(20, int(total * 4).bit_length())
+    return min(bits, 26)
 
-    Storage is flat: one ``uint32`` buffer of MinHash digests (``num_perm`` per document)
-    and one of sampled shingle hashes with their document numbers, so 100 000 documents
-    cost tens of megabytes, not a Python object each.
+
+class Similarity:
+    """Informative shingle sets of every document, and the pairs they reveal.
+
+    Args:
+        store: every document's shingle hashes (numbered like ``sites``).
+        sites: each document's site (document frequency is per site).
+        config: thresholds.
     """
 
-    config: DedupConfig = field(default_factory=DedupConfig)
+    def __init__(
+        self,
+        store: HashStore,
+        sites: list[str | None],
+        config: DedupConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config or DedupConfig()
+        self._salts = {s: site_salt(s) for s in set(sites)}
+        self._doc_salt = [self._salts[s] for s in sites]
+        self._bits = _bucket_bits(sum(store.size(i) for i in range(len(store))))
+        self._df = np.zeros(1 << self._bits, dtype=np.uint8)
+        self._frequent = np.zeros(0, dtype=np.uint64)  # sorted boilerplate hashes
+        self._sizes: np.ndarray | None = None
 
-    def __post_init__(self) -> None:
-        bands = self.config.num_bands or lsh_bands(self.config.near_threshold, self.config.num_perm)
-        self._lsh = rensa.RMinHashLSH(
-            threshold=self.config.near_threshold, num_perm=self.config.num_perm, num_bands=bands
-        )
-        self._digests = array("I")
-        self._sizes = array("I")  # distinct shingles per document
-        self._samples = array("I")  # sampled shingle hashes, all documents
-        self._sample_docs = array("I")  # the document of each sample
-        self._candidates: set[tuple[int, int]] = set()
+    # -- boilerplate --------------------------------------------------------------------
 
-    def __len__(self) -> int:
-        return len(self._sizes)
+    def _slots(self, hashes: np.ndarray, salt: np.uint64) -> np.ndarray:
+        x = hashes ^ salt
+        x = (x ^ (x >> np.uint64(33))) * np.uint64(0xFF51AFD7ED558CCD)
+        return (x >> np.uint64(64 - self._bits)).astype(np.int64)
 
-    def add(self, text: str) -> int:
-        """Add a document's text; returns its index (0, 1, 2, … in the order added)."""
-        cfg = self.config
-        idx = len(self._sizes)
-        sh = shingles(tokens(text), cfg.shingle_size)
-        distinct = set(sh)
-        self._sizes.append(len(distinct))
-        sampled = sorted(
-            {h for h in (zlib.crc32(s.encode()) for s in distinct) if h % cfg.sample_mod == 0}
-        )
-        self._samples.extend(sampled)
-        self._sample_docs.extend([idx] * len(sampled))
-        if len(sh) < cfg.min_shingles:
-            self._digests.extend([0] * cfg.num_perm)
-            return idx
-        mh = rensa.RMinHash(num_perm=cfg.num_perm, seed=42)
-        mh.update(sh)
-        for other in self._lsh.query(mh):
-            self._candidates.add((int(other), idx))
-        self._lsh.insert(idx, mh)
-        self._digests.extend(mh.digest())
-        return idx
+    def count_units(self, units: Iterable[list[int]]) -> None:
+        """Count document frequency: each unit (docs of one post) adds one per shingle, on
+        each site it has documents on; then settle which shingles are boilerplate.
+
+        Only full texts should be given (not teasers). A shingle frequent on any site is
+        boilerplate for every document, so two copies on different sites are compared on
+        the same shingles.
+        """
+        for docs in units:
+            by_site: dict[np.uint64, list[np.ndarray]] = {}
+            for d in docs:
+                by_site.setdefault(self._doc_salt[d], []).append(self.store.get(d))
+            for salt, parts in by_site.items():
+                hashes = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+                slots = np.unique(self._slots(hashes, salt))
+                counts = self._df[slots]
+                self._df[slots] = counts + (counts < 255)
+        # Second pass, once the counts are final (so the result does not depend on order):
+        # a run of frequent shingles long enough to be a passage (a bio, a footer, a
+        # repeated block) is boilerplate; a common phrase between rare words is not.
+        frequent = np.zeros(0, dtype=np.uint64)
+        batch: list[np.ndarray] = []
+        for i in range(len(self.store)):
+            seq = self.store.sequence(i)
+            if len(seq) >= self.config.boilerplate_run:
+                hot = (
+                    self._df[self._slots(seq, self._doc_salt[i])] >= self.config.boilerplate_min_df
+                )
+                runs = _runs(hot, self.config.boilerplate_run)
+                if runs:
+                    batch.append(np.concatenate([seq[a:b] for a, b in runs]))
+            if len(batch) >= 512:
+                frequent = np.unique(np.concatenate([frequent, *batch]))
+                batch = []
+        self._frequent = np.unique(np.concatenate([frequent, *batch]))
+        self._df = np.zeros(0, dtype=np.uint8)  # counts are no longer needed
+        self._sizes = None
+
+    def boilerplate_shingles(self) -> int:
+        """How many distinct shingles were found to be boilerplate."""
+        return len(self._frequent)
+
+    def informative(self, i: int) -> np.ndarray:
+        """Document ``i``'s shingle hashes without boilerplate (sorted)."""
+        hashes = self.store.get(i)
+        if not len(hashes) or not len(self._frequent):
+            return hashes
+        return hashes[~self._is_boilerplate(hashes)]
+
+    def _is_boilerplate(self, hashes: np.ndarray) -> np.ndarray:
+        if not len(self._frequent):
+            return np.zeros(len(hashes), dtype=bool)
+        pos = np.searchsorted(self._frequent, hashes)
+        pos[pos == len(self._frequent)] = 0
+        return self._frequent[pos] == hashes
+
+    def words_after_boilerplate(self, i: int) -> int:
+        """Words of document ``i`` covered by at least one informative shingle: its length
+        once bios, footers and other boilerplate are set aside."""
+        k = self.config.shingle_size
+        seq = self.store.sequence(i)
+        if not len(seq):
+            return 0
+        keep = ~self._is_boilerplate(seq)
+        covered = np.zeros(len(seq) + k - 1, dtype=bool)
+        for j in range(k):
+            covered[j : j + len(seq)] |= keep
+        return int(covered.sum())
+
+    def sizes(self) -> np.ndarray:
+        """Informative shingles per document."""
+        if self._sizes is None:
+            self._sizes = np.array(
+                [len(self.informative(i)) for i in range(len(self.store))], dtype=np.int64
+            )
+        return self._sizes
+
+    # -- exact measures -----------------------------------------------------------------
 
     def jaccard(self, i: int, j: int) -> float:
-        """MinHash estimate of the Jaccard similarity of two documents' shingles."""
-        n = self.config.num_perm
-        a = np.frombuffer(self._digests, dtype=np.uint32, count=n, offset=4 * n * i)
-        b = np.frombuffer(self._digests, dtype=np.uint32, count=n, offset=4 * n * j)
-        return float(np.mean(a == b))
+        """Jaccard similarity of two documents' informative shingle sets."""
+        a, b = self.informative(i), self.informative(j)
+        if not len(a) or not len(b):
+            return 0.0
+        inter = len(np.intersect1d(a, b, assume_unique=True))
+        return inter / (len(a) + len(b) - inter)
 
-    def near_pairs(self) -> list[tuple[int, int, float]]:
-        """Pairs (i < j) whose estimated Jaccard similarity reaches the threshold."""
+    def containment(self, part: int, whole: int) -> float:
+        """Share of ``part``'s informative shingles that occur in ``whole``."""
+        a = self.informative(part)
+        if not len(a):
+            return 0.0
+        b = self.store.get(whole)
+        return float(np.isin(a, b, assume_unique=True).mean())
+
+    # -- candidates ---------------------------------------------------------------------
+
+    def near_pairs(self, docs: list[int]) -> list[tuple[int, int, float]]:
+        """Pairs (i < j) of ``docs`` whose informative Jaccard reaches ``near_threshold``.
+
+        Only documents with at least ``min_shingles`` informative shingles take part.
+        """
+        cfg = self.config
+        sizes = self.sizes()
+        usable = sorted(d for d in docs if sizes[d] >= cfg.min_shingles)
+        if len(usable) < 2:
+            return []
+        bands = cfg.num_bands or lsh_bands(cfg.near_threshold, cfg.num_perm)
+        rows = cfg.num_perm // bands
+        keys = np.empty((len(usable), bands), dtype=np.uint64)
+        for start in range(0, len(usable), 2048):
+            chunk = usable[start : start + 2048]
+            sets = [self.informative(d) for d in chunk]
+            offsets = np.cumsum([0] + [len(s) for s in sets], dtype=np.uint64)
+            matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+                np.concatenate(sets), offsets, cfg.num_perm, 42
+            )
+            digests = np.asarray(matrix.to_rows(), dtype=np.uint64)
+            for band in range(bands):
+                acc = np.zeros(len(chunk), dtype=np.uint64)
+                for col in digests[:, band * rows : (band + 1) * rows].T:
+                    acc = acc * np.uint64(0x100000001B3) + col
+                keys[start : start + len(chunk), band] = acc ^ np.uint64(band)
+        candidates: set[tuple[int, int]] = set()
+        for band in range(bands):
+            candidates.update(_colliding(keys[:, band], usable))
         out = []
-        for i, j in sorted(self._candidates):
+        for i, j in sorted(candidates):
             sim = self.jaccard(i, j)
-            if sim >= self.config.near_threshold:
-                out.append((i, j, sim))
+            if sim >= cfg.near_threshold:
+                out.append((i, j, round(sim, 4)))
         return out
 
     def containment_pairs(
-        self, text_of: Callable[[int], str] | None = None
+        self, parts: Iterable[int], wholes: Iterable[int]
     ) -> list[tuple[int, int, float]]:
-        """Pairs (part, whole, containment) where a shorter text lies inside a longer one.
+        """Pairs (part, whole, containment) where a part lies inside a whole.
 
-        Shingles shared by more than ``max_posting`` documents are boilerplate (common
-        phrases, site chrome): they are ignored, and an excerpt's share is computed over
-        its informative samples only.
+        Found through shared sampled shingles (an inverted index), then verified exactly;
+        parts need ``min_shingles`` informative shingles.
         """
         cfg = self.config
-        if not self._samples:
+        sizes = self.sizes()
+        part_set = {p for p in parts if sizes[p] >= cfg.min_shingles}
+        whole_set = set(wholes)
+        members = sorted(part_set | whole_set)
+        if not part_set or not whole_set:
             return []
-        # One uint64 per sample (hash, then document), sorted in place: no index arrays.
-        packed = np.frombuffer(self._samples, dtype=np.uint32).astype(np.uint64) << np.uint64(32)
-        packed |= np.frombuffer(self._sample_docs, dtype=np.uint32).astype(np.uint64)
+        sample_hashes: list[np.ndarray] = []
+        sample_docs: list[np.ndarray] = []
+        sampled = np.zeros(len(self.store), dtype=np.int64)
+        for d in members:
+            inf = self.informative(d)
+            s = (inf[(inf % np.uint64(cfg.sample_mod)) == 0] >> np.uint64(32)).astype(np.uint64)
+            sampled[d] = len(s)
+            sample_hashes.append(s)
+            sample_docs.append(np.full(len(s), d, dtype=np.uint64))
+        packed = (np.concatenate(sample_hashes) << np.uint64(32)) | np.concatenate(sample_docs)
         packed.sort()
-        hashes = (packed >> np.uint64(32)).astype(np.uint32)
-        docs = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        del packed
+        hashes = packed >> np.uint64(32)
+        owners = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
         starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
-        del hashes
-        lengths = np.diff(np.r_[starts, len(docs)])
-        informative = np.zeros(len(self._sizes), dtype=np.int64)
-        np.add.at(informative, docs[np.repeat(lengths <= cfg.max_posting, lengths)], 1)
-        sizes = np.frombuffer(self._sizes, dtype=np.uint32)
-        shared: dict[int, int] = {}
-        n_docs = len(self._sizes)
-        useful = np.flatnonzero((lengths >= 2) & (lengths <= cfg.max_posting))
-        for chunk in range(0, len(useful), 65536):
-            picked = useful[chunk : chunk + 65536]
-            for s, n in zip(starts[picked].tolist(), lengths[picked].tolist(), strict=True):
-                posting = docs[s : s + n].tolist()
-                for a in range(n):
-                    for b in range(a + 1, n):
-                        x, y = posting[a], posting[b]
-                        part, whole = (x, y) if (sizes[x], x) <= (sizes[y], y) else (y, x)
-                        if sizes[part] > cfg.excerpt_ratio * sizes[whole]:
-                            continue
-                        key = part * n_docs + whole
-                        shared[key] = shared.get(key, 0) + 1
+        lengths = np.diff(np.r_[starts, len(owners)])
+        shared: dict[tuple[int, int], int] = {}
+        for s, n in zip(starts.tolist(), lengths.tolist(), strict=True):
+            if n < 2 or n > cfg.max_posting:
+                continue
+            posting = owners[s : s + n].tolist()
+            for p in posting:
+                if p not in part_set:
+                    continue
+                for w in posting:
+                    if w != p and w in whole_set:
+                        shared[(p, w)] = shared.get((p, w), 0) + 1
         out = []
-        for key in sorted(shared):
-            part, whole = divmod(key, n_docs)
-            estimate = shared[key] / max(1, int(informative[part]))
-            if estimate < cfg.containment_threshold - 0.15:
-                continue  # far below: not worth reading the texts
-            score = estimate
-            if text_of is not None:
-                score = containment(text_of(part), text_of(whole), cfg.shingle_size)
+        for (p, w), n in sorted(shared.items()):
+            if n < max(1, sampled[p]) * (cfg.containment_threshold - 0.25):
+                continue  # far below: not worth checking exactly
+            score = self.containment(p, w)
             if score >= cfg.containment_threshold:
-                out.append((part, whole, round(score, 4)))
+                out.append((p, w, round(score, 4)))
         return out
+
+
+def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
+    """(start, end) of every run of True at least ``min_length`` long."""
+    padded = np.concatenate(([False], mask, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    starts, ends = edges[0::2], edges[1::2]
+    return [
+        (a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True) if b - a >= min_length
+    ]
+
+
+def _colliding(keys: np.ndarray, docs: list[int]) -> Iterator[tuple[int, int]]:
+    """Pairs of documents whose band keys are equal (a large bucket is linked as a star)."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    lengths = np.diff(np.r_[starts, len(keys)])
+    for s, n in zip(starts.tolist(), lengths.tolist(), strict=True):
+        if n < 2:
+            continue
+        bucket = sorted(docs[k] for k in order[s : s + n].tolist())
+        if n <= 50:
+            for a in range(n):
+                for b in range(a + 1, n):
+                    yield bucket[a], bucket[b]
+        else:  # hundreds of near-identical texts: a chain and a star are enough to verify
+            for a in range(1, n):
+                yield bucket[0], bucket[a]
+                yield bucket[a - 1], bucket[a]

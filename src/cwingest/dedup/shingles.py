@@ -1,0 +1,133 @@
+"""Word shingles as 64-bit hashes, and an on-disk store of one sorted hash set per document.
+
+Deduplication never compares texts: it compares sets of shingle hashes. A document's
+set is computed once, from its clean text (words case- and compatibility-folded, so
+punctuation and case don't count), and appended to a flat file; later passes (document
+frequency, MinHash, exact Jaccard and containment) read it back by document number.
+Memory holds one offset per document, never the sets themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import rensa
+
+_WORD = re.compile(r"\w+")
+_EMPTY = np.zeros(0, dtype=np.uint64)
+# Odd multipliers for combining word hashes (wrapping uint64 arithmetic).
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def tokens(text: str) -> list[str]:
+    """Words of a text, case- and compatibility-folded."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: every input bit moves every output bit (uint64, wrapping)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def shingle_sequence(text: str, k: int = 4) -> np.ndarray:
+    """Hashes of the overlapping k-word shingles of ``text``, in text order.
+
+    A text shorter than k words has one shingle (all its words); an empty text none.
+    Word hashes come from rensa (Rust, deterministic across processes and runs).
+    """
+    words = tokens(text)
+    if not words:
+        return _EMPTY
+    w = np.asarray(rensa.RMinHash.hash_token_sets([words])[0], dtype=np.uint64)
+    k = min(k, len(w))
+    n = len(w) - k + 1
+    acc = w[:n].copy()
+    for j in range(1, k):
+        acc = acc * _MULT + w[j : j + n]
+    return _mix(acc)
+
+
+def shingle_hashes(text: str, k: int = 4) -> np.ndarray:
+    """Sorted distinct hashes of the k-word shingles of ``text`` (see shingle_sequence)."""
+    return np.unique(shingle_sequence(text, k))
+
+
+def site_salt(site: str | None) -> np.uint64:
+    """A 64-bit value per site, so document frequency is counted per site."""
+    if not site:
+        return np.uint64(0)
+    digest = hashlib.blake2b(site.encode(), digest_size=8).digest()
+    return np.uint64(int.from_bytes(digest, "little"))
+
+
+class HashStore:
+    """Each document's shingle hashes in text order, appended to a file and read back.
+
+    Documents are numbered 0, 1, 2, … in the order they were added. :meth:`get` gives
+    the sorted distinct set (what similarity compares), :meth:`sequence` the hashes in
+    text order (what finds runs of boilerplate and counts words).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._fh = self.path.open("wb")
+        self._offsets: list[int] = [0]
+        self._map: np.ndarray | None = None
+        self._cache: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def add(self, sequence: np.ndarray) -> int:
+        """Store one document's shingle hashes (in text order); returns its number."""
+        if self._map is not None:
+            raise RuntimeError("HashStore is closed for writing")
+        data = np.ascontiguousarray(sequence, dtype=np.uint64)
+        self._fh.write(data.tobytes())
+        self._offsets.append(self._offsets[-1] + len(data))
+        return len(self._offsets) - 2
+
+    def freeze(self) -> None:
+        """Finish writing; documents can be read from now on."""
+        if self._map is None:
+            self._fh.close()
+            total = self._offsets[-1]
+            self._map = (
+                np.memmap(self.path, dtype=np.uint64, mode="r", shape=(total,)) if total else _EMPTY
+            )
+
+    def sequence(self, i: int) -> np.ndarray:
+        """Document ``i``'s shingle hashes in text order."""
+        if self._map is None:
+            self.freeze()
+        assert self._map is not None
+        return np.asarray(self._map[self._offsets[i] : self._offsets[i + 1]])
+
+    def get(self, i: int) -> np.ndarray:
+        """Document ``i``'s distinct shingle hashes, sorted (a small cache keeps the last few)."""
+        found = self._cache.get(i)
+        if found is None:
+            found = np.unique(self.sequence(i))
+            if len(self._cache) >= 256:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[i] = found
+        return found
+
+    def size(self, i: int) -> int:
+        """Number of shingles (with repeats) of document ``i``."""
+        return self._offsets[i + 1] - self._offsets[i]
+
+    def close(self) -> None:
+        """Release the file (the caller removes it with the work folder)."""
+        if self._map is None:
+            self._fh.close()
+        self._map = _EMPTY
+        self._cache.clear()
