@@ -1,38 +1,45 @@
-"""Deduplication at scale: seconds, peak memory, pair precision and recall.
+"""Deduplication at scale: seconds, peak memory, pair precision and recall, mixed clusters.
 
-A synthetic corpus of invented posts (the project's own: random prose over a Zipf-like
-vocabulary) with a known share of planted copies:
+A synthetic corpus of invented posts (the project's own: prose over a Zipf-like
+vocabulary of made-up words) with the copies a real archive holds and the traps that
+make false merges:
 
-* exact: the same text again (a text copy or a repost),
-* near: the post on the other domain with about 3 % of its words changed and a sentence
-  added (the "older version" after an edit),
-* excerpt: a teaser of the first 40-90 words, or a cut-off record holding its last third,
-* cross-domain: the same post on the other domain with its own WordPress id and URL,
-  lightly edited;
+* copies that are the same post: exact text copies; the post on the other domain with
+  about 3 % of its words changed and a sentence added; a listing teaser of its first
+  40-90 words (with its title and date); a cut-off record holding its last third; the
+  post on the other domain with its own WordPress id, lightly edited; a repost on the
+  same site under a new id ("Revisited: …", weeks later);
+* traps that are different posts: every post of the new site ends with its author's
+  60-120-word bio and one newsletter footer; series of four posts open with the same
+  paragraph; pairs of posts quote the same 150-word block; pairs of posts share a title
+  and a day (long texts, and short templated notices with their own ids).
 
-and, to test precision, "series" posts: distinct posts that open with the same
-paragraph as another post (the intro of a blog series) and must stay separate.
-
-Texts are generated on the fly and never kept: the index holds compact signatures only,
-and verification regenerates the two texts it needs. Each size runs in a fresh process
-so peak memory is its own. Usage::
+Texts are generated on the fly and never kept: shingle hashes go to a file, and the
+grouping holds compact keys only. Each size runs in a fresh process so peak memory is its
+own. Usage::
 
     python benchmarks/bench_dedup.py [N ...]      # default: 10000 100000
+
+Targets (issue "Deduplication that never merges distinct posts"): pair precision
+>= 0.999, pair recall >= 0.99, no cluster holding two true posts.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from cwingest.dedup.clusters import DocKey, cluster
-from cwingest.dedup.similarity import DedupConfig, SignatureIndex
+from cwingest.dedup.clusters import DocKey, count_boilerplate, deduplicate
+from cwingest.dedup.shingles import HashStore, shingle_sequence
+from cwingest.dedup.similarity import DedupConfig, Similarity
 
 VOCAB = [
     f"{a}{b}{c}"
@@ -42,120 +49,250 @@ VOCAB = [
 ]
 VOCAB = [w + s for w in VOCAB for s in ("", "er", "ing", "ed", "ion", "al")]  # ~2700 words
 WEIGHTS = [1 / (i + 1) ** 0.9 for i in range(len(VOCAB))]
+NEW, OLD = "aurora-institute.org", "competencyworks.org"
+DAY0 = datetime(2012, 1, 1, 9, tzinfo=UTC)
 
 
-def base_text(post: int) -> str:
-    rng = random.Random(post * 7919)
-    n = rng.randint(250, 900)
-    words = rng.choices(VOCAB, weights=WEIGHTS, k=n)
-    paras = [" ".join(words[i : i + 60]) + "." for i in range(0, n, 60)]
-    return "\n\n".join(paras)
+def words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choices(VOCAB, weights=WEIGHTS, k=n))
+
+
+def paragraphs(seed: int, lo: int = 250, hi: int = 900) -> list[str]:
+    rng = random.Random(seed * 7919)
+    n = rng.randint(lo, hi)
+    text = words(rng, n).split()
+    return [" ".join(text[i : i + 60]) + "." for i in range(0, n, 60)]
+
+
+BIOS = [words(random.Random(10_000 + a), random.Random(a).randint(60, 120)) for a in range(40)]
+FOOTER = words(random.Random(99), 45)
 
 
 def edited(text: str, seed: int, rate: float = 0.03) -> str:
     rng = random.Random(seed)
-    words = text.split(" ")
-    for i in range(len(words)):
+    out = text.split(" ")
+    for i in range(len(out)):
         if rng.random() < rate:
-            words[i] = rng.choice(VOCAB)
-    return " ".join(words) + " " + " ".join(rng.choices(VOCAB, k=12)) + "."
+            out[i] = rng.choice(VOCAB)
+    return " ".join(out) + " " + words(rng, 12) + "."
 
 
-def corpus(n: int) -> list[tuple[int, str, dict[str, object]]]:
-    """(true post, kind, document fields) for n documents; text is rebuilt from the fields."""
+class Post:
+    """One true post and the texts of its copies."""
+
+    def __init__(self, number: int, body: list[str], title: str, when: datetime) -> None:
+        self.number, self.body, self.title, self.when = number, body, title, when
+        self.author = number % len(BIOS)
+
+    def new_text(self) -> str:
+        return "\n\n".join([*self.body, BIOS[self.author], FOOTER])
+
+    def old_text(self) -> str:
+        return "\n\n".join(self.body)
+
+
+def corpus(n: int) -> Iterator[tuple[int, str, dict[str, object], str]]:
+    """(true post, kind, key fields, text) for about n documents, generated lazily."""
     rng = random.Random(n)
-    docs: list[tuple[int, str, dict[str, object]]] = []
-    post = 0
-    while len(docs) < n:
-        post += 1
-        docs.append((post, "original", {"site": "aurora-institute.org", "wp_id": post}))
+    made = 0
+    number = 0
+    wp = 1000
+
+    def key(**fields: object) -> dict[str, object]:
+        return fields
+
+    quote = None
+    while made < n:
+        number += 1
+        wp += 1
+        p = Post(number, paragraphs(number), f"Title {number} " + words(rng, 4), DAY0)
+        p.when = DAY0 + timedelta(days=number % 4000, minutes=number % 997)
         r = rng.random()
-        if r < 0.10:
-            docs.append((post, "exact", {"site": None, "wp_id": None}))
-        elif r < 0.20:
-            docs.append((post, "near", {"site": "competencyworks.org", "wp_id": 100000 + post}))
-        elif r < 0.27:
-            docs.append((post, "teaser", {"site": "competencyworks.org", "wp_id": None}))
-        elif r < 0.30:
-            docs.append((post, "cut", {"site": None, "wp_id": None}))
-        elif r < 0.35:
-            docs.append((post, "cross", {"site": "competencyworks.org", "wp_id": 200000 + post}))
-        elif r < 0.40:
-            post += 1  # a different post of the same series: shares the previous one's intro
-            docs.append((post, "series", {"site": "aurora-institute.org", "wp_id": post}))
-    return docs[:n]
+        series = r < 0.04
+        if series:  # four posts opening with the same paragraph
+            intro = paragraphs(number + 10_000_000, 60, 60)[0]
+            for part in range(4):
+                number += 1
+                wp += 1
+                q = Post(
+                    number,
+                    [intro, *paragraphs(number)],
+                    f"{p.title} (Part {part + 1})",
+                    p.when + timedelta(days=7 * part),
+                )
+                yield (
+                    q.number,
+                    "series",
+                    key(site=NEW, wp_id=wp, title=q.title, published=q.when),
+                    q.new_text(),
+                )
+                made += 1
+            continue
+        if 0.04 <= r < 0.06:  # two posts quoting one 150-word block
+            if quote is None:
+                quote = words(rng, 150) + "."
+                p.body.insert(1, quote)
+            else:
+                p.body.insert(len(p.body) // 2, quote)
+                quote = None
+        yield (
+            p.number,
+            "original",
+            key(site=NEW, wp_id=wp, title=p.title, published=p.when),
+            p.new_text(),
+        )
+        made += 1
+        if 0.06 <= r < 0.08:  # another post with the same title on the same day
+            number += 1
+            wp += 1
+            q = Post(number, paragraphs(number), p.title, p.when + timedelta(hours=3))
+            yield (
+                q.number,
+                "same_title",
+                key(site=NEW, wp_id=wp, title=q.title, published=q.when),
+                q.new_text(),
+            )
+            made += 1
+        elif 0.08 <= r < 0.09:  # short templated notices: one title, one day, own ids
+            for hour in range(2):
+                number += 1
+                wp += 1
+                text = f"Our office is closed today. Durée : 45 minutes. Room {hour + 2}."
+                yield (
+                    number,
+                    "notice",
+                    key(
+                        site=NEW,
+                        wp_id=wp,
+                        title="Office Closed",
+                        published=p.when + timedelta(hours=hour),
+                    ),
+                    text,
+                )
+                made += 1
+        copies = rng.random()
+        base = p.new_text()
+        if copies < 0.10:
+            yield p.number, "exact", key(site=NEW, title=p.title, fmt="text"), base
+        elif copies < 0.20:
+            yield (
+                p.number,
+                "near",
+                key(site=OLD, wp_id=wp + 500_000, title=p.title, published=p.when),
+                edited(p.old_text(), number),
+            )
+        elif copies < 0.32:
+            teaser = " ".join(p.body[0].split()[: 40 + number % 50])
+            yield (
+                p.number,
+                "teaser",
+                key(site=NEW, title=p.title, published=p.when, fmt="text_listing", excerpt=True),
+                teaser,
+            )
+        elif copies < 0.35:
+            tail = base.split()
+            yield (
+                p.number,
+                "cut",
+                key(site=NEW, fmt="text", excerpt=True),
+                " ".join(tail[len(tail) * 2 // 3 :]),
+            )
+        elif copies < 0.40:
+            yield (
+                p.number,
+                "cross",
+                key(site=OLD, wp_id=wp + 900_000, title=p.title, published=p.when),
+                edited(p.old_text(), number + 1, rate=0.01),
+            )
+        elif copies < 0.43:
+            wp += 1
+            yield (
+                p.number,
+                "repost",
+                key(
+                    site=NEW,
+                    wp_id=wp,
+                    title="Revisited: " + p.title,
+                    published=p.when + timedelta(days=45),
+                ),
+                base,
+            )
+        else:
+            continue
+        made += 1
 
 
-def text_for(post: int, kind: str) -> str:
-    text = base_text(post)
-    if kind == "series":
-        intro = base_text(post - 1).split("\n\n")[0]
-        return intro + "\n\n" + text
-    if kind == "near":
-        return edited(text, post)
-    if kind == "cross":
-        return edited(text, post + 1, rate=0.01)
-    if kind == "teaser":
-        return " ".join(text.split()[: 40 + post % 50])
-    if kind == "cut":
-        words = text.split()
-        return " ".join(words[len(words) * 2 // 3 :])
-    return text
-
-
-def pair_scores(truth: list[int], predicted: list[str]) -> tuple[float, float]:
-    """Pair precision and recall of a clustering against the true clusters."""
+def pair_scores(truth: list[int], predicted: list[int]) -> tuple[float, float, int]:
+    """Pair precision, pair recall, and clusters holding two or more true posts."""
 
     def pairs(counter: Counter[object]) -> int:
         return sum(c * (c - 1) // 2 for c in counter.values())
 
     both = pairs(Counter(zip(truth, predicted, strict=True)))
     pred, true = pairs(Counter(predicted)), pairs(Counter(truth))
-    return (both / pred if pred else 1.0), (both / true if true else 1.0)
+    mixed: dict[int, set[int]] = {}
+    for t, p in zip(truth, predicted, strict=True):
+        mixed.setdefault(p, set()).add(t)
+    return (
+        both / pred if pred else 1.0,
+        both / true if true else 1.0,
+        sum(1 for v in mixed.values() if len(v) > 1),
+    )
 
 
 def run_one(n: int) -> None:
-    """Build signatures and clusters for n documents; print one line of figures."""
-    docs = corpus(n)
+    """Shingles, boilerplate, signatures and grouping for n documents; one line of figures."""
     config = DedupConfig()
-    t0 = time.perf_counter()
-    index = SignatureIndex(config)
-    keys = []
-    day = datetime(2019, 1, 1, tzinfo=UTC)
-    for i, (post, kind, fields) in enumerate(docs):
-        text = text_for(post, kind)
-        index.add(text)
-        wp_id = fields["wp_id"]
-        keys.append(
-            DocKey(
-                doc_id=f"{i:08d}",
-                content_sha256=hashlib.sha256(text.encode()).hexdigest(),
-                site=fields["site"],  # type: ignore[arg-type]
-                wp_id=wp_id,  # type: ignore[arg-type]
-                url=None,
-                source_format="text_listing" if kind == "teaser" else "wp_rest_json",
-                is_excerpt_only=kind in ("teaser", "cut"),
-                modified_at=day,
-                word_count=len(text.split()),
-                fetched_at=day,
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        store = HashStore(Path(tmp) / "shingles.bin")
+        keys: list[DocKey] = []
+        truth: list[int] = []
+        kinds: Counter[str] = Counter()
+        for i, (post, kind, f, text) in enumerate(corpus(n)):
+            store.add(shingle_sequence(text, config.shingle_size))
+            keys.append(
+                DocKey(
+                    doc_id=f"{i:08d}",
+                    content_sha256=str(hash(text)),
+                    site=f.get("site"),  # type: ignore[arg-type]
+                    wp_id=f.get("wp_id"),  # type: ignore[arg-type]
+                    url=None,
+                    source_format=str(f.get("fmt", "wp_rest_json")),
+                    is_excerpt_only=bool(f.get("excerpt")),
+                    modified_at=DAY0,
+                    word_count=len(text.split()),
+                    fetched_at=DAY0,
+                    title=f.get("title"),  # type: ignore[arg-type]
+                    published_at=f.get("published"),  # type: ignore[arg-type]
+                    post_type="cw_post",
+                )
             )
-        )
-    t_sig = time.perf_counter() - t0
-    near = index.near_pairs()
-    contained = index.containment_pairs(lambda i: text_for(docs[i][0], docs[i][1]))
-    pairs = [(i, j) for i, j, _ in near] + [(i, j) for i, j, _ in contained]
-    del index
-    groups = cluster(keys, pairs)
-    took = time.perf_counter() - t0
-    label = {m.doc_id: root for root, members in groups.items() for m in members}
-    precision, recall = pair_scores([p for p, _, _ in docs], [label[k.doc_id] for k in keys])
+            truth.append(post)
+            kinds[kind] += 1
+        store.freeze()
+        t_shingles = time.perf_counter() - t0
+        sim = Similarity(store, [k.site for k in keys], config)
+        count_boilerplate(keys, sim)
+        t_df = time.perf_counter() - t0 - t_shingles
+        posts = deduplicate(keys, sim, config)
+        took = time.perf_counter() - t0
+        label = [0] * len(keys)
+        for g, post in enumerate(posts):
+            for m in post.members:
+                label[m] = g
+        precision, recall, mixed = pair_scores(truth, label)
+        store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kinds = Counter(kind for _, kind, _ in docs)
-    posts = kinds["original"] + kinds["series"]
+    true_posts = len(set(truth))
     print(
-        f"{n:>7} docs ({posts} posts, {n - posts} planted copies)  "
-        f"signatures {t_sig:6.1f} s  total {took:6.1f} s  peak RSS {peak_mb:6.0f} MB  "
-        f"pair precision {precision:.4f}  pair recall {recall:.4f}"
+        f"{len(keys):>7} docs ({true_posts} posts, {len(keys) - true_posts} copies; "
+        f"{kinds['series']} series, {kinds['same_title'] + kinds['notice']} same-title, "
+        f"{kinds['teaser']} teasers, {kinds['repost']} reposts)  "
+        f"shingles {t_shingles:5.1f} s  boilerplate {t_df:5.1f} s  total {took:6.1f} s  "
+        f"peak RSS {peak_mb:5.0f} MB  precision {precision:.4f}  recall {recall:.4f}  "
+        f"mixed clusters {mixed}",
+        flush=True,
     )
 
 

@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
             + " (default: %(default)s)",
         )
         p.add_argument(
+            "--keep-reposts",
+            action="store_true",
+            help="keep a repost of a post on the same site (another WordPress id, the same "
+            "writing) as a post of its own instead of a member of the original",
+        )
+        p.add_argument(
             "--include-unpublished",
             action="store_true",
             help="keep drafts, private and pending items of exports, marked with their status",
@@ -102,6 +108,7 @@ def _dedup_config(args: argparse.Namespace) -> DedupConfig:
         near_threshold=args.near_threshold,
         containment_threshold=args.containment_threshold,
         canonical_rule=rule,
+        merge_reposts=not args.keep_reposts,
     )
 
 

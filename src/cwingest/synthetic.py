@@ -1018,3 +1018,166 @@ def field_errors(
             if extra:
                 problems.append(f"{row['post_id']}: {column} {sorted(extra)} borrowed")
     return problems
+
+
+# -- two more sites that set traps for deduplication ---------------------------------------
+
+
+def write_security_blog(folder: str | Path, pairs: int = 40, seed: int = 7) -> dict[str, Any]:
+    """A WXR export of a security blog where every "Solution" post repeats the code of its
+    "Vulnerable code" post; every item is a post of its own.
+
+    Returns ``{"posts": n, "titles": [...]}`` (one title per published item).
+    """
+    rng = random.Random(seed)
+    w = _Writer(rng)
+    idents = [
+        f"{a}_{b}"
+        for a in (
+            "user",
+            "order",
+            "token",
+            "query",
+            "path",
+            "file",
+            "buffer",
+            "session",
+            "input",
+            "record",
+        )
+        for b in ("id", "name", "data", "len", "buf", "ptr")
+    ]
+
+    def code(lines: int) -> list[str]:
+        out = []
+        for _ in range(lines):
+            a, b, c = rng.sample(idents, 3)
+            out.append(
+                rng.choice(
+                    [
+                        f"{a} = read_{b}(request.args['{c}'])",
+                        f"if len({a}) > MAX_{b.upper()}: return error('{c}')",
+                        f'cursor.execute("SELECT * FROM {b} WHERE {c} = \'" + {a} + "\'")',
+                        f"for {a} in {b}: {c}.append(escape({a}))",
+                        f"strcpy({a}, {b}); /* {c} */",
+                    ]
+                )
+            )
+        return out
+
+    items = []
+    post_id = 100
+    for k in range(pairs):
+        flaw = rng.choice(["SQL injection", "buffer overflow", "path traversal", "XSS"])
+        topic = f"{flaw} in {rng.choice(idents)}"
+        vulnerable = code(rng.randint(14, 22))
+        fixed = [
+            line.replace("read_", "safe_read_").replace("strcpy", "strncpy") for line in vulnerable
+        ]
+        day = datetime(2018, 1, 3, 9, tzinfo=UTC) + timedelta(days=7 * k)
+        listing = f"<pre><code>{_esc(chr(10).join(vulnerable))}</code></pre>"
+        vuln_html = f"<p>{_esc(w.sentence())}</p>{listing}"
+        sol_html = (
+            f"<p>{_esc(w.sentence())}</p>{listing}<p>{_esc(w.paragraph(1, 2))}</p>"
+            f"<pre><code>{_esc(chr(10).join(fixed))}</code></pre>"
+        )
+        items.append((post_id, f"Vulnerable code: {topic}", day, vuln_html))
+        items.append((post_id + 1, f"Solution: {topic}", day + timedelta(days=3), sol_html))
+        post_id += 2
+    for k in range(pairs // 2):
+        day = datetime(2018, 2, 1, 9, tzinfo=UTC) + timedelta(days=11 * k)
+        body = "".join(f"<p>{_esc(w.paragraph())}</p>" for _ in range(rng.randint(3, 6)))
+        items.append((post_id, w.fill(rng.choice(_TITLE_FORMS)) + f" ({k})", day, body))
+        post_id += 1
+    out = [
+        '<?xml version="1.0" encoding="UTF-8" ?>',
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">',
+        "<channel><title>Secure Coding Notes</title><link>https://securecoding.example</link>",
+    ]
+    for pid, title, day, body in items:
+        slug = _slug(title)
+        out.append(
+            f"<item><title>{_esc(title)}</title>"
+            f"<link>https://securecoding.example/{slug}/</link>"
+            f'<guid isPermaLink="false">https://securecoding.example/?p={pid}</guid>'
+            f"<dc:creator><![CDATA[editor]]></dc:creator>"
+            f"<content:encoded><![CDATA[{body}]]></content:encoded>"
+            f"<wp:post_id>{pid}</wp:post_id>"
+            f"<wp:post_date_gmt><![CDATA[{day:%Y-%m-%d %H:%M:%S}]]></wp:post_date_gmt>"
+            f"<wp:post_name><![CDATA[{slug}]]></wp:post_name>"
+            "<wp:status><![CDATA[publish]]></wp:status>"
+            "<wp:post_type><![CDATA[post]]></wp:post_type>"
+            f'<category domain="category" nicename="c{pid % 5}">'
+            f"<![CDATA[Topic {pid % 5}]]></category></item>"
+        )
+    out.append("</channel></rss>\n")
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "securecoding.wxr.xml").write_text("\n".join(out), encoding="utf-8")
+    return {"posts": len(items), "titles": [t for _, t, _, _ in items]}
+
+
+def write_conference(folder: str | Path, days: int = 3, seed: int = 11) -> dict[str, Any]:
+    """A REST dump of a conference site: every session is a post of its own, and breaks
+    share their title, their day and their templated text ("Durée : 45 minutes").
+
+    Returns ``{"posts": n, "records": [(id, title, date)]}``.
+    """
+    rng = random.Random(seed)
+    w = _Writer(rng)
+    coffee = (
+        "Café, thé et viennoiseries sont servis dans le hall d’accueil. Profitez de cette pause"
+        " pour rencontrer les intervenants et les autres participants."
+    )
+    dinner = (
+        "Le dîner est servi au restaurant du campus pour tous les participants inscrits. Merci"
+        " de présenter votre badge à l’entrée. Les menus végétariens et sans gluten sont"
+        " disponibles sur demande auprès de l’accueil, au plus tard la veille à midi. Le dîner"
+        " se poursuit par une soirée musicale dans le jardin si le temps le permet."
+    )
+    records: list[dict[str, Any]] = []
+    wp_id = 300
+    for d in range(days):
+        day = datetime(2024, 6, 10 + d, tzinfo=UTC)
+        sessions = [
+            (8, "Accueil des participants", f"<p>Durée : 30 minutes</p><p>{coffee}</p>"),
+            (10, "Pause café", f"<p>Durée : 30 minutes</p><p>{coffee}</p>"),
+            (12, "Déjeuner", "<p>Durée : 90 minutes</p><p>Déjeuner libre.</p>"),
+            (15, "Pause café", f"<p>Durée : 30 minutes</p><p>{coffee}</p>"),
+            (19, "Dîner", f"<p>Durée : 2 heures</p><p>{dinner}</p>"),
+        ]
+        for hour in (9, 11, 14, 16):
+            abstract = "".join(f"<p>{_esc(w.paragraph())}</p>" for _ in range(2))
+            sessions.append(
+                (
+                    hour,
+                    f"Atelier : {rng.choice(_TOPICS)} ({d + 1}-{hour})",
+                    f"<p>Durée : 45 minutes</p><p>Salle : {rng.choice('ABCD')}</p>{abstract}",
+                )
+            )
+        for hour, title, body in sorted(sessions):
+            wp_id += 1
+            when = day.replace(hour=hour)
+            records.append(
+                {
+                    "id": wp_id,
+                    "date": when.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "date_gmt": when.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "modified_gmt": when.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "slug": _slug(title) + (f"-{wp_id}" if "Atelier" not in title else ""),
+                    "status": "publish",
+                    "type": "session",
+                    "link": f"https://colloque.example/session/{_slug(title)}-{wp_id}/",
+                    "title": {"rendered": _esc(title)},
+                    "content": {"rendered": body, "protected": False},
+                    "author": 1,
+                }
+            )
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "sessions.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    return {
+        "posts": len(records),
+        "records": [(r["id"], r["title"]["rendered"], r["date"]) for r in records],
+    }

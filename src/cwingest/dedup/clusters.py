@@ -415,11 +415,9 @@ class _Grouping:
             da, db = self.docs[ra], self.docs[rb]
             if not titles_related(da.title, db.title):
                 return False  # two products or pages filled from one template
-            if (
-                da.post_type == db.post_type
-                and (_days_apart(da.published_at, db.published_at) or 0) < 1
-            ):
-                return False  # two sessions of one day (a repost comes later or moves type)
+            apart = _days_apart(da.published_at, db.published_at)
+            if da.post_type == db.post_type and (apart is None or apart < cfg.repost_min_days):
+                return False  # a week of sessions or notices (a repost comes later or moves type)
             if min(self._long_words(ra), self._long_words(rb)) < cfg.repost_min_words:
                 return False
         return True
@@ -485,15 +483,18 @@ class _Grouping:
         for g, us in sorted(incoming.items()):
             if g in decisions:
                 continue  # a part that moves elsewhere itself receives nothing
-            plain = [u for u in us if not decisions[u][1]]
-            refused: set[int] = set()
-            for a in range(len(plain)):
-                for b in range(a + 1, len(plain)):
-                    if self.unit_ident[plain[a]].conflicts(self.unit_ident[plain[b]]):
-                        refused.update((plain[a], plain[b]))
-            for u in us:
-                if u in refused:
-                    continue
+            # Parts naming different posts of one site cannot all be this post: the best
+            # evidenced (same title, then contained, then the first) wins, the rest stay.
+            group_titles = self._group_titles(g)
+            plain = sorted(
+                (u for u in us if not decisions[u][1]),
+                key=lambda u: (not self._titles_of(u) & group_titles, -len(self.units[u]), u),
+            )
+            accepted: list[int] = []
+            for u in plain:
+                if not any(self.unit_ident[u].conflicts(self.unit_ident[v]) for v in accepted):
+                    accepted.append(u)
+            for u in sorted(accepted + [u for u in us if decisions[u][1]]):
                 if decisions[u][1]:
                     self.teaser_posts.add(u)
                 gu = self.group.find(u)
@@ -608,29 +609,37 @@ class _Grouping:
         candidates = {g for g in set(contained) | meta if not teaser or self._titles_agree(u, g)}
         contained = {g: c for g, c in contained.items() if g in candidates}
         ident = self.unit_ident[u]
-        teaser_post = None
+        # A post record of its own (REST, export or page, with its own id) that is only a
+        # teaser ("ICYMI: X", first paragraph and a read-more link) is a post of its own
+        # pointing at another: it joins the one post holding it as a teaser post (a
+        # repost, never a source of that post's fields), when it names another post of the
+        # site or carries a title of its own.
+        own_record = any(
+            self.is_teaser_doc(m)
+            and self.docs[m].source_format not in LISTING_FORMATS
+            and self.docs[m].wp_id is not None
+            for m in self.units[u]
+        )
+        words = max(self.docs[m].word_count for m in self.units[u])
+        mine = self._titles_of(u)
         allowed = set()
         for g in candidates:
-            if not ident.conflicts(self.g_ident[g]):
-                allowed.add(g)
+            conflict = ident.conflicts(self.g_ident[g])
+            if own_record and (conflict or (mine and not mine & self._group_titles(g))):
+                if (
+                    cfg.merge_reposts
+                    and g in contained
+                    and len(contained) == 1
+                    and words >= cfg.teaser_min_words
+                ):
+                    return g, True
                 continue
-            # A post of its own that is a teaser of exactly one other post (an "ICYMI").
-            words = max(self.docs[m].word_count for m in self.units[u])
-            if (
-                cfg.merge_reposts
-                and teaser
-                and g in contained
-                and len(contained) == 1
-                and words >= cfg.teaser_min_words
-            ):
-                teaser_post = g
-        if teaser_post is not None and not allowed:
-            return teaser_post, True
+            if not conflict:
+                allowed.add(g)
         if len(allowed) == 1:
             return next(iter(allowed)), False
         if not allowed:
             return None
-        mine = self._titles_of(u)
         narrowed = {g for g in allowed if mine & self._group_titles(g)}
         if len(narrowed) != 1:
             pool = narrowed or allowed

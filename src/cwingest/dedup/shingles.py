@@ -10,9 +10,12 @@ Memory holds one offset per document, never the sets themselves.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
+from array import array
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import rensa
@@ -79,8 +82,8 @@ class HashStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._fh = self.path.open("wb")
-        self._offsets: list[int] = [0]
-        self._map: np.ndarray | None = None
+        self._offsets = array("q", [0])
+        self._reader: IO[bytes] | None = None
         self._cache: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -88,7 +91,7 @@ class HashStore:
 
     def add(self, sequence: np.ndarray) -> int:
         """Store one document's shingle hashes (in text order); returns its number."""
-        if self._map is not None:
+        if self._reader is not None:
             raise RuntimeError("HashStore is closed for writing")
         data = np.ascontiguousarray(sequence, dtype=np.uint64)
         self._fh.write(data.tobytes())
@@ -97,19 +100,24 @@ class HashStore:
 
     def freeze(self) -> None:
         """Finish writing; documents can be read from now on."""
-        if self._map is None:
+        if self._reader is None:
             self._fh.close()
-            total = self._offsets[-1]
-            self._map = (
-                np.memmap(self.path, dtype=np.uint64, mode="r", shape=(total,)) if total else _EMPTY
-            )
+            self._reader = self.path.open("rb")
 
     def sequence(self, i: int) -> np.ndarray:
-        """Document ``i``'s shingle hashes in text order."""
-        if self._map is None:
+        """Document ``i``'s shingle hashes in text order.
+
+        Read with a positioned read, not a memory map, so the file's pages are not counted
+        in (and do not stay in) the process's memory.
+        """
+        if self._reader is None:
             self.freeze()
-        assert self._map is not None
-        return np.asarray(self._map[self._offsets[i] : self._offsets[i + 1]])
+        assert self._reader is not None
+        start, end = self._offsets[i], self._offsets[i + 1]
+        if start == end:
+            return _EMPTY
+        data = os.pread(self._reader.fileno(), 8 * (end - start), 8 * start)
+        return np.frombuffer(data, dtype=np.uint64)
 
     def get(self, i: int) -> np.ndarray:
         """Document ``i``'s distinct shingle hashes, sorted (a small cache keeps the last few)."""
@@ -127,7 +135,7 @@ class HashStore:
 
     def close(self) -> None:
         """Release the file (the caller removes it with the work folder)."""
-        if self._map is None:
-            self._fh.close()
-        self._map = _EMPTY
+        self._fh.close()
+        if self._reader is not None:
+            self._reader.close()
         self._cache.clear()

@@ -28,7 +28,7 @@ Everything is a function of the set of documents, never of the order they were a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,12 +48,13 @@ class DedupConfig:
     containment_threshold: float = 0.9  # share of an excerpt's shingles found in the full text
     excerpt_ratio: float = 0.8  # a partial copy has at most this share of the full text's size
     sample_mod: int = 4  # keep one informative shingle in this many, for containment search
-    max_posting: int = 64  # a sampled shingle in more documents is not used to find excerpts
+    max_posting: int = 32  # a sampled shingle in more full texts is not used to find excerpts
     min_shingles: int = 8  # fewer informative shingles: too short to compare by content
     boilerplate_min_df: int = 10  # a passage in this many posts of a site is boilerplate
     boilerplate_run: int = 20  # … when at least this many shingles long (23 words)
     repost_threshold: float = 0.8  # two posts of one site with different ids: same writing
     repost_min_words: int = 50  # … and both at least this long after boilerplate
+    repost_min_days: int = 7  # … and of one post type, published this many days apart
     teaser_min_words: int = 30  # a teaser post (own id) joins the one post that contains it
     merge_reposts: bool = True  # False keeps reposts (and teaser posts) as posts of their own
     canonical_rule: tuple[str, ...] = ("full_text", "richest", "newest", "longest")
@@ -72,9 +73,8 @@ def lsh_bands(threshold: float, num_perm: int) -> int:
 
 
 def _bucket_bits(total: int) -> int:
-    """Size of the document-frequency table: about 4 slots per distinct shingle, bounded."""
-    bits = max(20, int(total * 4).bit_length())
-    return min(bits, 26)
+    """Size of the document-frequency table: about 2 slots per shingle, 1 to 64 MB."""
+    return min(max(20, int(total * 2).bit_length()), 26)
 
 
 class Similarity:
@@ -231,11 +231,14 @@ class Similarity:
                 for col in digests[:, band * rows : (band + 1) * rows].T:
                     acc = acc * np.uint64(0x100000001B3) + col
                 keys[start : start + len(chunk), band] = acc ^ np.uint64(band)
-        candidates: set[tuple[int, int]] = set()
-        for band in range(bands):
-            candidates.update(_colliding(keys[:, band], usable))
+        docs_arr = np.asarray(usable, dtype=np.int64)
+        n = np.int64(len(self.store))
+        found = [_colliding(keys[:, band], docs_arr, n) for band in range(bands)]
+        del keys
+        candidates = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
         out = []
-        for i, j in sorted(candidates):
+        for key in candidates.tolist():
+            i, j = divmod(key, int(n))
             sim = self.jaccard(i, j)
             if sim >= cfg.near_threshold:
                 out.append((i, j, round(sim, 4)))
@@ -246,50 +249,54 @@ class Similarity:
     ) -> list[tuple[int, int, float]]:
         """Pairs (part, whole, containment) where a part lies inside a whole.
 
-        Found through shared sampled shingles (an inverted index), then verified exactly;
-        parts need ``min_shingles`` informative shingles.
+        Found through shared sampled shingles (an inverted index over the wholes, looked
+        up part by part, so memory holds the index and one part's candidates), then
+        verified exactly; parts need ``min_shingles`` informative shingles. A sampled
+        shingle found in more than ``max_posting`` wholes is not used to find candidates.
         """
         cfg = self.config
         sizes = self.sizes()
-        part_set = {p for p in parts if sizes[p] >= cfg.min_shingles}
-        whole_set = set(wholes)
-        members = sorted(part_set | whole_set)
-        if not part_set or not whole_set:
+        part_list = sorted(p for p in set(parts) if sizes[p] >= cfg.min_shingles)
+        whole_list = sorted(set(wholes))
+        if not part_list or not whole_list:
             return []
-        sample_hashes: list[np.ndarray] = []
-        sample_docs: list[np.ndarray] = []
-        sampled = np.zeros(len(self.store), dtype=np.int64)
-        for d in members:
-            inf = self.informative(d)
-            s = (inf[(inf % np.uint64(cfg.sample_mod)) == 0] >> np.uint64(32)).astype(np.uint64)
-            sampled[d] = len(s)
-            sample_hashes.append(s)
-            sample_docs.append(np.full(len(s), d, dtype=np.uint64))
-        packed = (np.concatenate(sample_hashes) << np.uint64(32)) | np.concatenate(sample_docs)
+        # The index: one uint64 per sampled shingle of a whole (hash high bits, document
+        # low bits), sorted in place; filled in two passes so it is allocated once.
+        sampled = [len(self._sample(d)) for d in whole_list]
+        packed = np.empty(sum(sampled), dtype=np.uint64)
+        at = 0
+        for d, n in zip(whole_list, sampled, strict=True):
+            packed[at : at + n] = (self._sample(d) >> np.uint64(32) << np.uint64(32)) | np.uint64(d)
+            at += n
         packed.sort()
-        hashes = packed >> np.uint64(32)
-        owners = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
-        lengths = np.diff(np.r_[starts, len(owners)])
-        shared: dict[tuple[int, int], int] = {}
-        for s, n in zip(starts.tolist(), lengths.tolist(), strict=True):
-            if n < 2 or n > cfg.max_posting:
-                continue
-            posting = owners[s : s + n].tolist()
-            for p in posting:
-                if p not in part_set:
-                    continue
-                for w in posting:
-                    if w != p and w in whole_set:
-                        shared[(p, w)] = shared.get((p, w), 0) + 1
+        low = np.uint64(0xFFFFFFFF)
         out = []
-        for (p, w), n in sorted(shared.items()):
-            if n < max(1, sampled[p]) * (cfg.containment_threshold - 0.25):
-                continue  # far below: not worth checking exactly
-            score = self.containment(p, w)
-            if score >= cfg.containment_threshold:
-                out.append((p, w, round(score, 4)))
+        for p in part_list:
+            keys = np.unique(self._sample(p) >> np.uint64(32))
+            if not len(keys):
+                continue
+            lo = np.searchsorted(packed, keys << np.uint64(32), side="left")
+            hi = np.searchsorted(packed, (keys << np.uint64(32)) | low, side="right")
+            usable = (hi > lo) & (hi - lo <= cfg.max_posting)
+            if not usable.any():
+                continue
+            found = np.concatenate(
+                [packed[x:y] & low for x, y in zip(lo[usable], hi[usable], strict=True)]
+            ).astype(np.int64)
+            docs, counts = np.unique(found, return_counts=True)
+            need = len(keys) * (cfg.containment_threshold - 0.25)
+            for w, n in zip(docs.tolist(), counts.tolist(), strict=True):
+                if w == p or n < need:
+                    continue
+                score = self.containment(p, w)
+                if score >= cfg.containment_threshold:
+                    out.append((p, w, round(score, 4)))
         return out
+
+    def _sample(self, d: int) -> np.ndarray:
+        """A content-defined sample of a document's informative shingles (1 in sample_mod)."""
+        inf = self.informative(d)
+        return inf[(inf % np.uint64(self.config.sample_mod)) == 0]
 
 
 def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
@@ -302,21 +309,24 @@ def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
     ]
 
 
-def _colliding(keys: np.ndarray, docs: list[int]) -> Iterator[tuple[int, int]]:
-    """Pairs of documents whose band keys are equal (a large bucket is linked as a star)."""
+def _colliding(keys: np.ndarray, docs: np.ndarray, n: np.int64) -> np.ndarray:
+    """Pairs (as ``i * n + j``, i < j) of documents whose band keys are equal; a bucket of
+    more than 50 near-identical texts is linked as a chain and a star (enough to verify)."""
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     lengths = np.diff(np.r_[starts, len(keys)])
-    for s, n in zip(starts.tolist(), lengths.tolist(), strict=True):
-        if n < 2:
-            continue
-        bucket = sorted(docs[k] for k in order[s : s + n].tolist())
-        if n <= 50:
-            for a in range(n):
-                for b in range(a + 1, n):
-                    yield bucket[a], bucket[b]
-        else:  # hundreds of near-identical texts: a chain and a star are enough to verify
-            for a in range(1, n):
-                yield bucket[0], bucket[a]
-                yield bucket[a - 1], bucket[a]
+    pairs: list[np.ndarray] = []
+    two = starts[lengths == 2]
+    if len(two):  # most buckets hold two documents: done in one step
+        a, b = docs[order[two]], docs[order[two + 1]]
+        pairs.append(np.minimum(a, b) * n + np.maximum(a, b))
+    for s, size in zip(starts[lengths > 2].tolist(), lengths[lengths > 2].tolist(), strict=True):
+        bucket = np.sort(docs[order[s : s + size]])
+        if size <= 50:
+            i, j = np.triu_indices(size, k=1)
+        else:
+            i = np.r_[np.zeros(size - 1, dtype=np.int64), np.arange(size - 1)]
+            j = np.r_[np.arange(1, size), np.arange(1, size)]
+        pairs.append(bucket[i] * n + bucket[j])
+    return np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.int64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -42,6 +42,7 @@ class TableSchema:
     description: str
     primary_key: tuple[str, ...]
     arrow: pa.Schema
+    allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> its values
 
 
 def schema_dir() -> Path:
@@ -103,6 +104,7 @@ def load_schema(table: str) -> TableSchema:
         description=data["description"],
         primary_key=tuple(data["primary_key"]),
         arrow=pa.schema(fields, metadata=meta),
+        allowed={c["name"]: tuple(c["allowed"]) for c in data["columns"] if "allowed" in c},
     )
 
 
@@ -125,6 +127,10 @@ def validate(table: str, arrow: pa.Table) -> None:
     schema = load_schema(table)
     if not arrow.schema.equals(schema.arrow, check_metadata=False):
         raise SchemaError(f"{table}: schema differs from schemas/{table}.json")
-    for field in schema.arrow:
-        if not field.nullable and arrow.column(field.name).null_count:
-            raise SchemaError(f"{table}.{field.name} is not nullable but has nulls")
+    for col in schema.arrow:
+        if not col.nullable and arrow.column(col.name).null_count:
+            raise SchemaError(f"{table}.{col.name} is not nullable but has nulls")
+    for name, allowed in schema.allowed.items():
+        found = set(arrow.column(name).drop_null().unique().to_pylist()) - set(allowed)
+        if found:
+            raise SchemaError(f"{table}.{name} has values outside the contract: {sorted(found)}")
