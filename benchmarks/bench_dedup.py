@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cwingest.dedup.clusters import DocKey, count_boilerplate, deduplicate
-from cwingest.dedup.shingles import HashStore, shingle_sequence
+from cwingest.dedup.shingles import HashStore, text_signature
 from cwingest.dedup.similarity import DedupConfig, Similarity
 
 VOCAB = [
@@ -250,7 +250,7 @@ def run_one(n: int) -> None:
         truth: list[int] = []
         kinds: Counter[str] = Counter()
         for i, (post, kind, f, text) in enumerate(corpus(n)):
-            store.add(shingle_sequence(text, config.shingle_size))
+            store.add(text_signature(text, config.shingle_size))
             keys.append(
                 DocKey(
                     doc_id=f"{i:08d}",

@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 from cwingest import pipeline
-from cwingest.dedup.shingles import HashStore, shingle_sequence
+from cwingest.dedup.shingles import HashStore, text_signature
 from cwingest.dedup.similarity import DedupConfig, Similarity
 from cwingest.sample import make_posts, rest_record, write_sample
 from tests.conftest import RECORDED, SEEDS, need, table
@@ -226,7 +226,7 @@ def test_similarity_finds_near_duplicates_and_excerpts(tmp_path: Path) -> None:
     ]
     store = HashStore(tmp_path / "h.bin")
     for t in texts:
-        store.add(shingle_sequence(t))
+        store.add(text_signature(t))
     store.freeze()
     sim = Similarity(store, ["a.example"] * 4, DedupConfig())
     sim.count_units([[i] for i in range(4)])
@@ -251,8 +251,8 @@ def test_boilerplate_shared_by_many_posts_does_not_count(tmp_path: Path) -> None
     texts = [" ".join(rng.sample(words, 25)) + " " + bio for _ in range(12)]
     store = HashStore(tmp_path / "h.bin")
     for t in texts:
-        store.add(shingle_sequence(t))
-    store.add(shingle_sequence(texts[0]))  # on another site
+        store.add(text_signature(t))
+    store.add(text_signature(texts[0]))  # on another site
     store.freeze()
     sites = ["a.example"] * 12 + ["b.example"]
     sim = Similarity(store, sites, DedupConfig())

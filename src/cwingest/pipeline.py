@@ -33,7 +33,7 @@ from cwingest.clean.document import clean_document
 from cwingest.clean.profiles import ProfileSet, load_profiles
 from cwingest.dedup.clusters import DocKey, count_boilerplate, deduplicate
 from cwingest.dedup.merge import merge_group, post_id_for, source_row
-from cwingest.dedup.shingles import HashStore, shingle_sequence
+from cwingest.dedup.shingles import HashStore, text_signature
 from cwingest.dedup.similarity import DedupConfig, Similarity
 from cwingest.enrich.lookups import LookupIndex
 from cwingest.enrich.metadata import enrich_document
@@ -426,7 +426,7 @@ def _build(
                 post_type=doc.post_type,
             )
         )
-        hashes.add(shingle_sequence(doc.content_text, dedup_config.shingle_size))
+        hashes.add(text_signature(doc.content_text, dedup_config.shingle_size))
         if len(updates) >= 2000:
             spool.update(updates, "data")
             updates = []

@@ -626,11 +626,13 @@ class _Grouping:
         for g in candidates:
             conflict = ident.conflicts(self.g_ident[g])
             if own_record and (conflict or (mine and not mine & self._group_titles(g))):
+                related = any(titles_related(a, b) for a in mine for b in self._group_titles(g))
                 if (
                     cfg.merge_reposts
                     and g in contained
                     and len(contained) == 1
                     and words >= cfg.teaser_min_words
+                    and (related or words >= cfg.repost_min_words)
                 ):
                     return g, True
                 continue

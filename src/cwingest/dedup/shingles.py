@@ -14,6 +14,7 @@ import os
 import re
 import unicodedata
 from array import array
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -40,22 +41,51 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def shingle_sequence(text: str, k: int = 4) -> np.ndarray:
-    """Hashes of the overlapping k-word shingles of ``text``, in text order.
+@dataclass(frozen=True)
+class Signature:
+    """A document's shingle hashes in text order, and its paragraphs.
+
+    ``paragraphs`` has one row per paragraph (blank-line separated): a hash of its words,
+    and the range of shingles that lie wholly inside it (start, end).
+    """
+
+    shingles: np.ndarray  # uint64
+    paragraphs: np.ndarray  # uint64, shape (n, 3): hash, first shingle, end shingle
+
+
+_NO_PARAGRAPHS = np.zeros((0, 3), dtype=np.uint64)
+
+
+def text_signature(text: str, k: int = 4) -> Signature:
+    """The shingles and paragraphs of a clean text (see :class:`Signature`).
 
     A text shorter than k words has one shingle (all its words); an empty text none.
     Word hashes come from rensa (Rust, deterministic across processes and runs).
     """
-    words = tokens(text)
+    paras = [tokens(p) for p in text.split("\n\n")]
+    words = [w for p in paras for w in p]
     if not words:
-        return _EMPTY
+        return Signature(_EMPTY, _NO_PARAGRAPHS)
     w = np.asarray(rensa.RMinHash.hash_token_sets([words])[0], dtype=np.uint64)
     k = min(k, len(w))
     n = len(w) - k + 1
     acc = w[:n].copy()
     for j in range(1, k):
         acc = acc * _MULT + w[j : j + n]
-    return _mix(acc)
+    rows = []
+    at = 0
+    for p in paras:
+        if p:
+            digest = hashlib.blake2b(" ".join(p).encode(), digest_size=8).digest()
+            end = max(at, at + len(p) - k + 1)
+            rows.append((int.from_bytes(digest, "little"), at, min(end, n)))
+        at += len(p)
+    return Signature(_mix(acc), np.asarray(rows, dtype=np.uint64).reshape(-1, 3))
+
+
+def shingle_sequence(text: str, k: int = 4) -> np.ndarray:
+    """Hashes of the overlapping k-word shingles of ``text``, in text order."""
+    return text_signature(text, k).shingles
 
 
 def shingle_hashes(text: str, k: int = 4) -> np.ndarray:
@@ -82,27 +112,37 @@ class HashStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._fh = self.path.open("wb")
+        self._para_path = self.path.with_suffix(self.path.suffix + ".paragraphs")
+        self._para_fh = self._para_path.open("wb")
         self._offsets = array("q", [0])
+        self._para_offsets = array("q", [0])
         self._reader: IO[bytes] | None = None
         self._cache: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
-    def add(self, sequence: np.ndarray) -> int:
-        """Store one document's shingle hashes (in text order); returns its number."""
+    def add(self, signature: Signature | np.ndarray) -> int:
+        """Store one document's signature (or bare shingle hashes); returns its number."""
         if self._reader is not None:
             raise RuntimeError("HashStore is closed for writing")
-        data = np.ascontiguousarray(sequence, dtype=np.uint64)
+        if isinstance(signature, np.ndarray):
+            signature = Signature(signature, _NO_PARAGRAPHS)
+        data = np.ascontiguousarray(signature.shingles, dtype=np.uint64)
         self._fh.write(data.tobytes())
         self._offsets.append(self._offsets[-1] + len(data))
+        paras = np.ascontiguousarray(signature.paragraphs, dtype=np.uint64)
+        self._para_fh.write(paras.tobytes())
+        self._para_offsets.append(self._para_offsets[-1] + len(paras))
         return len(self._offsets) - 2
 
     def freeze(self) -> None:
         """Finish writing; documents can be read from now on."""
         if self._reader is None:
             self._fh.close()
+            self._para_fh.close()
             self._reader = self.path.open("rb")
+            self._para_reader = self._para_path.open("rb")
 
     def sequence(self, i: int) -> np.ndarray:
         """Document ``i``'s shingle hashes in text order.
@@ -118,6 +158,16 @@ class HashStore:
             return _EMPTY
         data = os.pread(self._reader.fileno(), 8 * (end - start), 8 * start)
         return np.frombuffer(data, dtype=np.uint64)
+
+    def paragraphs(self, i: int) -> np.ndarray:
+        """Document ``i``'s paragraphs: rows of (hash, first shingle, end shingle)."""
+        if self._reader is None:
+            self.freeze()
+        start, end = self._para_offsets[i], self._para_offsets[i + 1]
+        if start == end:
+            return _NO_PARAGRAPHS
+        data = os.pread(self._para_reader.fileno(), 24 * (end - start), 24 * start)
+        return np.frombuffer(data, dtype=np.uint64).reshape(-1, 3)
 
     def get(self, i: int) -> np.ndarray:
         """Document ``i``'s distinct shingle hashes, sorted (a small cache keeps the last few)."""
@@ -136,6 +186,8 @@ class HashStore:
     def close(self) -> None:
         """Release the file (the caller removes it with the work folder)."""
         self._fh.close()
+        self._para_fh.close()
         if self._reader is not None:
             self._reader.close()
+            self._para_reader.close()
         self._cache.clear()

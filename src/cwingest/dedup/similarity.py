@@ -3,12 +3,14 @@
 Every document's shingle hashes are in a :class:`~cwingest.dedup.shingles.HashStore`.
 On top of it:
 
-* **Boilerplate.** A passage found in ``boilerplate_min_df`` or more distinct posts of one
-  site (an author bio, a newsletter or donation block, a disclaimer, a repeated series
-  intro: a run of at least ``boilerplate_run`` shingles, each that frequent) says nothing
-  about which post a text is: its shingles are left out of every similarity and
-  containment, for documents of every site (so copies on two domains are compared on the
-  same shingles). A common phrase between rarer words is not a passage and still counts.
+* **Boilerplate.** A paragraph repeated verbatim in ``boilerplate_min_df`` or more
+  distinct posts of one site (an author bio, a newsletter or donation block, a
+  disclaimer, a repeated intro), or a passage that frequent (a run of at least
+  ``boilerplate_run`` shingles, each found in that many posts: the same block glued to
+  other text) says nothing about which post a text is: its shingles are left out of
+  every similarity and containment, for documents of every site (so copies on two
+  domains are compared on the same shingles). A common phrase or sentence between rarer
+  text is not boilerplate and still counts.
   Document frequency is counted per site over *identity units* (copies that state the
   same WordPress id, URL or GUID count once), from full texts only, so a post copied into
   many formats or syndicated to many sites is not mistaken for boilerplate, and listing
@@ -50,12 +52,13 @@ class DedupConfig:
     sample_mod: int = 4  # keep one informative shingle in this many, for containment search
     max_posting: int = 32  # a sampled shingle in more full texts is not used to find excerpts
     min_shingles: int = 8  # fewer informative shingles: too short to compare by content
-    boilerplate_min_df: int = 10  # a passage in this many posts of a site is boilerplate
-    boilerplate_run: int = 20  # … when at least this many shingles long (23 words)
+    boilerplate_min_df: int = 10  # a paragraph or passage in this many posts of a site is
+    boilerplate_run: int = 40  # boilerplate (a passage: this many frequent shingles in a row)
     repost_threshold: float = 0.8  # two posts of one site with different ids: same writing
     repost_min_words: int = 50  # … and both at least this long after boilerplate
     repost_min_days: int = 7  # … and of one post type, published this many days apart
-    teaser_min_words: int = 30  # a teaser post (own id) joins the one post that contains it
+    teaser_min_words: int = 20  # a teaser post (own id, related title) joins the one post
+    # that contains it (50 words and more: any title)
     merge_reposts: bool = True  # False keeps reposts (and teaser posts) as posts of their own
     canonical_rule: tuple[str, ...] = ("full_text", "richest", "newest", "longest")
 
@@ -116,29 +119,48 @@ class Similarity:
         boilerplate for every document, so two copies on different sites are compared on
         the same shingles.
         """
+        para_keys: list[np.ndarray] = []
         for docs in units:
-            by_site: dict[np.uint64, list[np.ndarray]] = {}
+            by_site: dict[np.uint64, list[int]] = {}
             for d in docs:
-                by_site.setdefault(self._doc_salt[d], []).append(self.store.get(d))
-            for salt, parts in by_site.items():
+                by_site.setdefault(self._doc_salt[d], []).append(d)
+            for salt, members in by_site.items():
+                parts = [self.store.get(d) for d in members]
                 hashes = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
                 slots = np.unique(self._slots(hashes, salt))
                 counts = self._df[slots]
                 self._df[slots] = counts + (counts < 255)
+                own = [self.store.paragraphs(d)[:, 0] for d in members]
+                para_keys.append(np.unique(np.concatenate(own)) ^ salt)
+        # Paragraphs repeated verbatim in many posts of a site (exact counts: a few per
+        # document, 8 bytes each).
+        keys, freq = np.unique(
+            np.concatenate(para_keys) if para_keys else np.zeros(0, np.uint64), return_counts=True
+        )
+        hot_paragraphs = keys[freq >= self.config.boilerplate_min_df]
+        del para_keys, keys, freq
         # Second pass, once the counts are final (so the result does not depend on order):
-        # a run of frequent shingles long enough to be a passage (a bio, a footer, a
-        # repeated block) is boilerplate; a common phrase between rare words is not.
+        # the shingles of a repeated paragraph, and of a run of frequent shingles long enough
+        # to be a passage, are boilerplate; a common phrase or sentence between rarer text
+        # is not.
+        cfg = self.config
         frequent = np.zeros(0, dtype=np.uint64)
         batch: list[np.ndarray] = []
         for i in range(len(self.store)):
             seq = self.store.sequence(i)
-            if len(seq) >= self.config.boilerplate_run:
-                hot = (
-                    self._df[self._slots(seq, self._doc_salt[i])] >= self.config.boilerplate_min_df
-                )
-                runs = _runs(hot, self.config.boilerplate_run)
-                if runs:
-                    batch.append(np.concatenate([seq[a:b] for a, b in runs]))
+            if not len(seq):
+                continue
+            salt = self._doc_salt[i]
+            spans: list[tuple[int, int]] = []
+            paras = self.store.paragraphs(i)
+            if len(paras) and len(hot_paragraphs):
+                hot = np.isin(paras[:, 0] ^ salt, hot_paragraphs)
+                spans += [(int(a), int(b)) for a, b in paras[hot][:, 1:] if b > a]
+            if len(seq) >= cfg.boilerplate_run:
+                often = self._df[self._slots(seq, salt)] >= cfg.boilerplate_min_df
+                spans += _runs(often, cfg.boilerplate_run)
+            if spans:
+                batch.append(np.concatenate([seq[a:b] for a, b in spans]))
             if len(batch) >= 512:
                 frequent = np.unique(np.concatenate([frequent, *batch]))
                 batch = []
@@ -284,7 +306,9 @@ class Similarity:
                 [packed[x:y] & low for x, y in zip(lo[usable], hi[usable], strict=True)]
             ).astype(np.int64)
             docs, counts = np.unique(found, return_counts=True)
-            need = len(keys) * (cfg.containment_threshold - 0.25)
+            # Measured on the selective samples only: a sentence common to many posts
+            # says nothing about which one holds the part (the exact check follows).
+            need = int(usable.sum()) * (cfg.containment_threshold - 0.25)
             for w, n in zip(docs.tolist(), counts.tolist(), strict=True):
                 if w == p or n < need:
                     continue
