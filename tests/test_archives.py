@@ -7,6 +7,7 @@ pass, independently of cwingest's readers.
 from __future__ import annotations
 
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -108,11 +109,17 @@ def test_wxr_special_files(wxr_out: Path) -> None:
     # Hostile Unicode keeps its characters through cleaning.
     [utf] = [post_by_id[s["post_id"]] for s in by_file["wxr-utf-8-challenges.xml"]]
     source = (REAL / "wxr-wordpress-importer" / "wxr-utf-8-challenges.xml").read_text("utf-8")
-    for ch in ("\u202e", "\u200d", "🎭"):
-        assert ch in source
-        assert ch in (utf["title"] or "") + utf["content_text"] + "".join(utf["authors"]) + "".join(
-            utf["categories"]
-        )
+    published = (utf["title"] or "") + utf["content_text"] + "".join(utf["authors"])
+    published += "".join(utf["categories"])
+    for ch in ("🎭", "🌲", "السلام"):  # letters and emoji survive
+        assert ch in source and ch in published
+    for ch in ("\u202e", "\u202d", "\u200b", "\u2063"):  # text disguises do not
+        assert ch in source and ch not in published
+    assert utf["title"] == '"The Road Not Taken" by Robert Frost 🌲'
+    assert (
+        "Admin"
+        in unicodedata.normalize("NFKD", utf["authors"][0]).encode("ascii", "ignore").decode()
+    )
     # CDATA split in several sections is one text; blank lines become paragraphs.
     [multi] = [post_by_id[s["post_id"]] for s in by_file["multiple-cdata.xml"]]
     assert "]]>" not in multi["content_text"] and "CDATA" not in multi["content_text"]

@@ -44,20 +44,39 @@ def test_bad_input_is_rejected_with_a_reason(run, tmp_path: Path, name: str) -> 
     assert [p["title"] for p in table(out, "posts")] == ["A Good Title"]
 
 
-def test_unreadable_input_is_reported_and_the_run_goes_on(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unreadable_file_inside_a_folder_is_reported_and_the_run_goes_on(
+    run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "in"
     folder.mkdir()
     os.symlink(tmp_path / "nowhere", folder / "dangling.json")
     (folder / "good.txt").write_text(
         "Title Here\n\nBody text that is long enough to be a paragraph.\n"
     )
-    out, summary = run(folder, tmp_path / "missing-file.json")
+    out, summary = run(folder)
     rejects = table(out, "rejects")
-    assert {Path(r["source_uri"]).name for r in rejects} == {"dangling.json", "missing-file.json"}
+    assert {Path(r["source_uri"]).name for r in rejects} == {"dangling.json"}
     assert all(r["stage"] == "acquire" and r["raw_id"] is None for r in rejects)
     raw = table(out, "raw_records")
-    assert len(raw) == 3 and summary.inputs == 3
+    assert len(raw) == 2 and summary.inputs == 2
     assert len(table(out, "posts")) == 1
+
+
+def test_a_named_path_that_does_not_exist_is_an_error_not_a_reject(tmp_path: Path) -> None:
+    from cwingest.cli import main
+    from cwingest.models import InputError
+    from cwingest.pipeline import run_ingest
+
+    (tmp_path / "good.txt").write_text("Title Here\n\nBody text long enough to be a post.\n")
+    with pytest.raises(InputError, match=r"no such file or directory: .*missing-file\.json"):
+        run_ingest(
+            [str(tmp_path / "good.txt"), str(tmp_path / "missing-file.json")],
+            out=tmp_path / "out",
+            raw=tmp_path / "raw",
+        )
+    assert not (tmp_path / "out" / "posts").exists()  # nothing published, nothing archived
+    assert not (tmp_path / "raw" / "manifest.jsonl").exists()
+    assert main(["ingest", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
 
 
 def test_huge_input_over_the_limit_is_rejected_not_loaded(tmp_path: Path) -> None:

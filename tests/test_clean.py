@@ -155,14 +155,18 @@ def test_wxr_utf8_challenges_keep_their_characters() -> None:
     ]
     joined = "\n".join(paras)
     assert "\u202e" in body and "\u200d" in body  # bidi override and zero-width joiner
-    # Every visible character of the source survives: only spaces, controls, BOMs and soft
-    # hyphens are normalised away.
+    # Every visible character of the source survives: only spaces, controls, BOMs, soft
+    # hyphens and the invisible characters that disguise text (bidi overrides, zero-width
+    # spaces and joiners outside a joining script) are normalised away.
     import unicodedata
 
     from lxml import html as lxml_html
 
     source_chars = set(lxml_html.fromstring(f"<div>{body}</div>").text_content())
     dropped = {c for c in source_chars if c.isspace() or unicodedata.category(c) == "Cc"}
-    dropped |= {"\ufeff", "\u00ad"}
+    dropped |= {"\ufeff", "\u00ad"} | {c for c in source_chars if unicodedata.category(c) == "Cf"}
     lost = {c for c in source_chars - dropped if c not in joined}
     assert not lost, sorted(lost)
+    assert not {
+        c for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b" if c in joined
+    }

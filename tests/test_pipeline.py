@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cwingest import pipeline
+from cwingest.models import Refused
 from cwingest.publish.schemas import TABLES
 from cwingest.sample import write_sample
 from tests.conftest import table
@@ -150,7 +151,18 @@ def test_an_input_missing_from_the_archive_is_reported_not_dropped(
     pipeline.run_ingest([str(sample / "rest")], out=tmp_path / "out", raw=tmp_path / "raw")
     before = {r["source_uri"] for r in table(tmp_path / "out", "raw_records")}
     shutil.rmtree(tmp_path / "raw" / "objects")  # the archive lost its bytes
-    pipeline.run_ingest([str(sample / "text")], out=tmp_path / "out", raw=tmp_path / "raw")
+    posts_before = table(tmp_path / "out", "posts")
+    with pytest.raises(Refused, match="would remove 5 posts"):
+        pipeline.run_ingest([str(sample / "text")], out=tmp_path / "out", raw=tmp_path / "raw")
+    assert table(tmp_path / "out", "posts") == posts_before  # nothing was published
+    summary = pipeline.run_ingest(
+        [str(sample / "text")],
+        out=tmp_path / "out",
+        raw=tmp_path / "raw",
+        guards=pipeline.Guards(allow_removals=True),
+    )
+    assert summary.posts_removed > 0 and "removed" in summary.render()
+    assert table(tmp_path / "out", "runs")[-1]["posts_removed"] == summary.posts_removed
     raw = {r["source_uri"]: r for r in table(tmp_path / "out", "raw_records")}
     assert before <= set(raw)
     missing = [u for u in before if raw[u]["status"] == "rejected"]

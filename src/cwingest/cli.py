@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from cwingest import __version__
 from cwingest.dedup.clusters import CANONICAL_CRITERIA
 from cwingest.dedup.similarity import DedupConfig
+from cwingest.models import RunError
+from cwingest.pipeline import DEFAULT_WAIT
 
 
 def _iso_date(value: str) -> datetime:
@@ -67,6 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
             + " (default: %(default)s)",
         )
         p.add_argument(
+            "--allow-removals",
+            action="store_true",
+            help="publish even when posts the output holds would disappear (their raw inputs "
+            "are missing from --raw), or when --raw is not the archive the output was built from",
+        )
+        p.add_argument(
+            "--wait",
+            type=float,
+            default=DEFAULT_WAIT,
+            metavar="SECONDS",
+            help="how long to wait for another run using the same output or archive "
+            "(default: %(default)s)",
+        )
+        p.add_argument(
             "--keep-reposts",
             action="store_true",
             help="keep a repost of a post on the same site (another WordPress id, the same "
@@ -120,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         print("cwingest: error: --workers must be at least 1", file=sys.stderr)
         return 2
+    if args.wait < 0:
+        print("cwingest: error: --wait must not be negative", file=sys.stderr)
+        return 2
+    guards = pipeline.Guards(allow_removals=args.allow_removals, wait=args.wait)
     try:
         if args.command == "ingest":
             summary = pipeline.run_ingest(
@@ -129,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers,
                 include_unpublished=args.include_unpublished,
                 dedup=_dedup_config(args),
+                guards=guards,
             )
         else:
             summary = pipeline.run_backfill(
@@ -139,10 +160,20 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers,
                 include_unpublished=args.include_unpublished,
                 dedup=_dedup_config(args),
+                guards=guards,
             )
     except KeyboardInterrupt:
         print("cwingest: interrupted; nothing was published", file=sys.stderr)
         return 130
+    except RunError as exc:  # a reason the user can act on: one line, its own status
+        print(f"cwingest: error: {exc}".splitlines()[0], file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:  # disk full, permissions: one line, nothing published
+        print(
+            f"cwingest: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
+        return 1
     except Exception as exc:  # the run could not complete: one line, non-zero
         print(f"cwingest: error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
         return 1

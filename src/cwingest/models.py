@@ -18,6 +18,27 @@ class ParseError(Exception):
     """An input (or one record in it) cannot be used; the message is the one-line reason."""
 
 
+class RunError(Exception):
+    """A run cannot complete: the message is the one-line reason, nothing is published.
+
+    ``exit_code`` is what the command line exits with (README "Exit status").
+    """
+
+    exit_code = 1
+
+
+class InputError(RunError):
+    """A path the run was given does not exist or cannot be read at all."""
+
+    exit_code = 2
+
+
+class Refused(RunError):
+    """The run would lose data the output holds (posts removed, another archive)."""
+
+    exit_code = 3
+
+
 @dataclass(slots=True)
 class RawInput:
     """One raw input as archived: bytes addressed by sha256, and where/when they came from."""
@@ -105,6 +126,7 @@ class Document:
     language: str | None = None
     word_count: int = 0
     is_excerpt_only: bool = False
+    is_protected: bool = False  # password-protected: only what an anonymous visitor sees
     truncated: bool = False  # the record itself was cut off (salvaged fragment)
     needs_autop: bool = False  # raw post_content (exports): shortcodes and wpautop to apply
     author_login: str | None = None  # a login (WXR dc:creator): resolved, never published

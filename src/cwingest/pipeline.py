@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -20,12 +21,14 @@ import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from cwingest import __version__
+from cwingest.acquire import locks
 from cwingest.acquire.files import Unreadable, archive_files
 from cwingest.acquire.rawstore import RawStore, entry_key
 from cwingest.clean.boilerplate import Cleaned
@@ -39,14 +42,17 @@ from cwingest.enrich.lookups import LookupIndex
 from cwingest.enrich.metadata import enrich_document
 from cwingest.models import (
     Document,
+    InputError,
     Lookup,
     ParseError,
     RawInput,
+    Refused,
     document_from_json,
     document_to_json,
 )
 from cwingest.parse.base import Payload, detect
 from cwingest.parse.registry import READERS
+from cwingest.publish.schemas import TABLES
 from cwingest.publish.writer import TableWriter, read_table
 from cwingest.util import slugify
 
@@ -66,6 +72,7 @@ class RunSummary:
     posts_new: int = 0
     posts_updated: int = 0
     posts_unchanged: int = 0
+    posts_removed: int = 0
     duplicates: int = 0
     rejected: int = 0
     skipped: int = 0
@@ -85,6 +92,7 @@ class RunSummary:
             "posts_new": self.posts_new,
             "posts_updated": self.posts_updated,
             "posts_unchanged": self.posts_unchanged,
+            "posts_removed": self.posts_removed,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "skipped": self.skipped,
@@ -97,7 +105,8 @@ class RunSummary:
         return (
             f"cwingest {self.command}: {self.inputs} inputs, {self.documents} documents, "
             f"{self.posts} posts ({self.posts_new} new, {self.posts_updated} updated, "
-            f"{self.posts_unchanged} unchanged), {self.duplicates} duplicates, "
+            f"{self.posts_unchanged} unchanged, {self.posts_removed} removed), "
+            f"{self.duplicates} duplicates, "
             f"{self.rejected} rejected, {self.skipped} skipped, "
             f"{took.total_seconds():.1f}s -> {self.out}"
         )
@@ -324,8 +333,13 @@ def build(
     workers: int = 1,
     max_bytes: int = 512 * 1024 * 1024,
     options: dict[str, Any] | None = None,
+    guards: Guards | None = None,
 ) -> RunSummary:
-    """Rebuild every curated table under ``out`` from ``entries`` of the raw archive."""
+    """Rebuild every curated table under ``out`` from ``entries`` of the raw archive.
+
+    Raises:
+        Refused: posts the output holds would disappear and ``guards`` does not allow it.
+    """
     out.mkdir(parents=True, exist_ok=True)
     work = out / f".work-{summary.run_id}"
     work.mkdir()
@@ -342,6 +356,7 @@ def build(
             workers,
             max_bytes,
             options or {},
+            guards or Guards(),
         )
         writer.publish()
     except BaseException:
@@ -363,6 +378,7 @@ def _build(
     workers: int,
     max_bytes: int,
     options: dict[str, Any],
+    guards: Guards,
 ) -> None:
     entries = sorted({entry_key(e): e for e in entries}.values(), key=entry_key)
     by_raw: dict[str, RawInput] = {}
@@ -374,7 +390,15 @@ def _build(
     progress = _progress(len(by_raw), "parse + clean")
     raws = [by_raw[k] for k in sorted(by_raw)]
     if workers > 1 and len(raws) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # Workers start fresh (spawn: they inherit no lock and no open file) and die with
+        # this process (PR_SET_PDEATHSIG), so a killed run leaves nothing behind.
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        )
+        try:
             results: Iterable[RawOutcome] = pool.map(
                 process_raw,
                 raws,
@@ -386,6 +410,12 @@ def _build(
             )
             for outcome in results:
                 _collect(outcome, spool, outcomes, progress)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.kill()
+            raise
+        pool.shutdown(wait=True)
     else:
         for raw in raws:
             outcome = process_raw(raw, str(store.root), max_bytes, options, str(work))
@@ -458,6 +488,17 @@ def _build(
     spool.db.commit()
     summary.duplicates = len(keys) - len(posts)
     id_changes = _post_id_changes(out, new_ids, summary)
+    removed = [r for r in id_changes if r["run_id"] == summary.run_id and r["reason"] == "removed"]
+    summary.posts_removed = len(removed)
+    if removed and not guards.allow_removals:
+        missing = sum(
+            1 for o in outcomes.values() if o.fatal and o.fatal[0] == "missing raw object"
+        )
+        why = f"; {missing} of its raw inputs are missing from {store.root}" if missing else ""
+        raise Refused(
+            f"this run would remove {len(removed)} posts that {out} holds{why}; nothing was "
+            "published (give --allow-removals to accept the removals)"
+        )
     del new_ids, assignments, posts, keys
 
     # Publish.
@@ -521,6 +562,21 @@ def _build(
     runs_before = read_table(out, "runs")
     runs = (runs_before.to_pylist() if runs_before is not None else []) + [summary.row()]
     writer.stage("runs", runs)
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: die with the parent, and leave Ctrl-C to it."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: killed when the parent dies
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
+        pass
+    if os.getppid() != parent:  # the parent died before we got here
+        os._exit(1)
 
 
 def _collect(
@@ -711,6 +767,114 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
+STATE_FILE = ".cwingest.json"
+LOCK_FILE = ".cwingest.lock"
+DEFAULT_WAIT = 300.0
+
+
+@dataclass(frozen=True)
+class Guards:
+    """What a run may do to an output that already holds posts.
+
+    Args:
+        allow_removals: publish even when posts the output holds would disappear (their
+            raw inputs missing from the archive), or when the archive is not the one the
+            output was built from.
+        wait: seconds to wait for another run holding the output or the archive.
+    """
+
+    allow_removals: bool = False
+    wait: float = DEFAULT_WAIT
+
+
+def check_paths(paths: list[str]) -> None:
+    """Refuse paths that do not exist or cannot be read at all (a typo is not a reject)."""
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            raise InputError(f"no such file or directory: {p}")
+        need = os.R_OK | (os.X_OK if path.is_dir() else 0)
+        if not os.access(path, need):
+            raise InputError(f"cannot read {p}: permission denied")
+
+
+def _read_state(out: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((out / STATE_FILE).read_text("utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError, OSError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_state(out: Path, store: RawStore, archive_id: str | None) -> None:
+    state = {"archive": str(store.root.resolve()), "archive_id": archive_id}
+    tmp = out / f"{STATE_FILE}.tmp"
+    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+    os.replace(tmp, out / STATE_FILE)
+
+
+def _check_archive(out: Path, store: RawStore, archive_id: str | None, guards: Guards) -> None:
+    """Refuse an archive other than the one the output was built from."""
+    state = _read_state(out)
+    if not state or guards.allow_removals:
+        return
+    same = (
+        state.get("archive_id") == archive_id
+        if state.get("archive_id") and archive_id
+        else state.get("archive") == str(store.root.resolve())
+    )
+    if not same:
+        raise Refused(
+            f"{out} was built from the raw archive {state.get('archive')} "
+            f"(id {state.get('archive_id')}), not from {store.root} "
+            f"(id {archive_id}); give that --raw, or --allow-removals to rebuild from this one"
+        )
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Remove what killed runs left in the output: work folders, unpublished versions."""
+    if not out.is_dir():
+        return
+    for work in out.glob(".work-*"):
+        shutil.rmtree(work, ignore_errors=True)
+    for link in out.glob(".*.link-*"):
+        link.unlink(missing_ok=True)
+    runs = read_table(out, "runs", columns=["run_id"]) if (out / "runs").exists() else None
+    published = set(runs.column("run_id").to_pylist()) if runs is not None else set()
+    versions = out / ".versions"
+    if not versions.is_dir():
+        return
+    linked = {(out / t).resolve() for t in TABLES if (out / t).is_symlink()}
+    for staged in versions.iterdir():
+        run_id = staged.name.split("-", 1)[1] if "-" in staged.name else ""
+        if staged.resolve() not in linked and run_id and run_id not in published:
+            shutil.rmtree(staged, ignore_errors=True)
+
+
+@contextmanager
+def _exclusive(
+    out: Path, store: RawStore, command: str, guards: Guards, write_archive: bool
+) -> Iterator[None]:
+    """Hold the output's lock, then the archive's (exclusive to write it, shared to read
+    it; none in an archive this process cannot write: read-only archives work)."""
+    out.mkdir(parents=True, exist_ok=True)
+    with locks.hold(out / LOCK_FILE, f"output {out}", command=command, wait=guards.wait):
+        _clean_leftovers(out)
+        if write_archive:
+            store.root.mkdir(parents=True, exist_ok=True)
+        if store.writable():
+            with locks.hold(
+                store.root / ".lock",
+                f"raw archive {store.root}",
+                command=command,
+                wait=guards.wait,
+                shared=not write_archive,
+            ):
+                yield
+        else:
+            yield
+
+
 def run_ingest(
     paths: list[str],
     out: str | Path = "curated",
@@ -718,6 +882,7 @@ def run_ingest(
     workers: int = 1,
     include_unpublished: bool = False,
     dedup: DedupConfig | None = None,
+    guards: Guards | None = None,
 ) -> RunSummary:
     """Archive files and folders, then rebuild the output from all inputs it holds.
 
@@ -729,7 +894,13 @@ def run_ingest(
         include_unpublished: keep drafts, private and pending items of exports, marked with
             their status (only published items by default).
         dedup: thresholds and canonical rule of the deduplicate stage.
+        guards: what the run may do to posts the output holds, and how long to wait.
+
+    Raises:
+        RunError: the run could not complete (nothing was published).
     """
+    guards = guards or Guards()
+    check_paths(paths)
     started = datetime.now(UTC)
     options: dict[str, Any] = {"include_unpublished": include_unpublished, "dedup": dedup}
     summary = RunSummary(
@@ -740,13 +911,15 @@ def run_ingest(
         out=str(out),
     )
     store = RawStore(raw)
-    new: list[RawInput] = []
-    unreadable: list[Unreadable] = []
-    with store.locked():
+    with _exclusive(Path(out), store, "ingest", guards, write_archive=True):
+        archive_id = store.archive_id(create=True)
+        _check_archive(Path(out), store, archive_id, guards)
+        new: list[RawInput] = []
+        unreadable: list[Unreadable] = []
         for item in archive_files(paths, store, fetched_at=started):
             (unreadable if isinstance(item, Unreadable) else new).append(item)  # type: ignore[arg-type]
         entries = _ledger(Path(out), store) + new
-        return build(
+        result = build(
             entries,
             Path(out),
             store,
@@ -754,7 +927,10 @@ def run_ingest(
             unreadable=unreadable,
             workers=workers,
             options=options,
+            guards=guards,
         )
+        _write_state(Path(out), store, archive_id)
+        return result
 
 
 def run_backfill(
@@ -765,12 +941,23 @@ def run_backfill(
     workers: int = 1,
     include_unpublished: bool = False,
     dedup: DedupConfig | None = None,
+    guards: Guards | None = None,
 ) -> RunSummary:
     """Rebuild the output from the raw archive alone (no network, no original files).
 
     Without ``since``/``until`` every archived input is used. With them, the inputs fetched
-    in that range are (re)processed together with those the output already holds.
+    in that range are (re)processed together with those the output already holds. A
+    missing or empty archive is an error, never an empty corpus.
+
+    Raises:
+        RunError: the run could not complete (nothing was published).
     """
+    guards = guards or Guards()
+    store = RawStore(raw)
+    if not store.root.is_dir():
+        raise InputError(f"no raw archive at {raw}")
+    if not store.manifest_path.exists():
+        raise InputError(f"{raw} is not a cwingest raw archive (no manifest.jsonl), or is empty")
     started = datetime.now(UTC)
     options: dict[str, Any] = {"include_unpublished": include_unpublished, "dedup": dedup}
     summary = RunSummary(
@@ -787,12 +974,20 @@ def run_backfill(
         started,
         out=str(out),
     )
-    store = RawStore(raw)
-    with store.locked():
+    with _exclusive(Path(out), store, "backfill", guards, write_archive=False):
+        archive_id = store.archive_id(create=store.writable())
+        _check_archive(Path(out), store, archive_id, guards)
+        entries_all = store.entries()
+        if not entries_all:
+            raise InputError(f"the raw archive {raw} holds no inputs")
         chosen = [
             e
-            for e in store.entries()
+            for e in entries_all
             if (since is None or e.fetched_at >= since) and (until is None or e.fetched_at < until)
         ]
         entries = chosen if since is None and until is None else _ledger(Path(out), store) + chosen
-        return build(entries, Path(out), store, summary, workers=workers, options=options)
+        result = build(
+            entries, Path(out), store, summary, workers=workers, options=options, guards=guards
+        )
+        _write_state(Path(out), store, archive_id)
+        return result

@@ -9,13 +9,12 @@ The manifest is append-only; the first sighting of a (raw_id, source_uri) pair k
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -33,18 +32,37 @@ class RawStore:
         self.objects = self.root / "objects"
         self.manifest_path = self.root / "manifest.jsonl"
 
-    # -- writing -------------------------------------------------------------------------
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold an exclusive lock on the archive so two runs never interleave writes."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    # -- identity ------------------------------------------------------------------------
+    def archive_id(self, create: bool = False) -> str | None:
+        """The archive's id (``archive.json``), made on first write when ``create``.
 
+        An output records the id of the archive it was built from, so a run pointed at
+        another archive (a typo, a copy, an empty folder) is told apart from it.
+        """
+        path = self.root / "archive.json"
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            if isinstance(data, dict) and isinstance(data.get("archive_id"), str):
+                return str(data["archive_id"])
+        except FileNotFoundError:
+            pass
+        except (OSError, json.JSONDecodeError):
+            return None
+        if not create:
+            return None
+        self.root.mkdir(parents=True, exist_ok=True)
+        record = {"archive_id": uuid.uuid4().hex, "created_at": datetime.now(UTC).isoformat()}
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".archive-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh)
+        os.replace(tmp, path)
+        return str(record["archive_id"])
+
+    def writable(self) -> bool:
+        """True when this process can write into the archive folder."""
+        return self.root.is_dir() and os.access(self.root, os.W_OK | os.X_OK)
+
+    # -- writing -------------------------------------------------------------------------
     def object_path(self, raw_id: str) -> Path:
         """Where the bytes of ``raw_id`` live (whether or not they exist yet)."""
         return self.objects / raw_id[:2] / raw_id

@@ -49,6 +49,9 @@ def clean_document(doc: Document, profiles: ProfileSet) -> Cleaned:
     """
     plist = profiles_for(doc, profiles)
     cleaned = Cleaned([], [])
+    if doc.is_protected:  # only what WordPress shows an anonymous visitor
+        doc.body_html = doc.body_text = doc.excerpt_raw = None
+        doc.content_html = ""
     if doc.body_html and doc.needs_autop:
         doc.body_html = wpautop(strip_shortcodes(doc.body_html))
     elif doc.body_html:

@@ -123,6 +123,7 @@ def merge_group(post_id: str, docs: list[Document], primary: list[bool]) -> dict
         for name in names
     ]
     first_seen: datetime | None = min(fetched) if fetched else None
+    protected = any(d.is_protected for d in own)
     return {
         "post_id": post_id,
         "site": _first([d.site for d in ident]) or _first([d.site for d in own]),
@@ -139,14 +140,15 @@ def merge_group(post_id: str, docs: list[Document], primary: list[bool]) -> dict
         "other_terms": other,
         "published_at": earliest(published),
         "modified_at": max(modified) if modified else None,
-        "excerpt": _first([d.excerpt for d in own]),
-        "content_text": canon.content_text,
-        "content_html": canon.content_html or "",
-        "word_count": canon.word_count,
-        "language": canon.language or _first([d.language for d in own]),
+        "excerpt": None if protected else _first([d.excerpt for d in own]),
+        "content_text": "" if protected else canon.content_text,
+        "content_html": "" if protected else canon.content_html or "",
+        "word_count": 0 if protected else canon.word_count,
+        "language": None if protected else canon.language or _first([d.language for d in own]),
         "is_excerpt_only": all(d.is_excerpt_only for d in own),
-        "original_source": _first([d.original_source for d in own]),
-        "content_sha256": canon.content_sha256,
+        "is_protected": protected,
+        "original_source": None if protected else _first([d.original_source for d in own]),
+        "content_sha256": None if protected else canon.content_sha256,
         "source_count": len(docs),
         "first_seen_at": first_seen,
         "last_seen_at": max(fetched) if fetched else None,

@@ -24,6 +24,11 @@ _ORIGINAL = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+(?:[’'\-]\w+)*")
+# WordPress's protected_title_format in the common locales.
+_PROTECTED_PREFIX = re.compile(
+    r"^(?:Protected|Protégé|Geschützt|Protegido|Protetto|Beveiligd|Chronione|Защищено)\s?:\s*",
+    re.IGNORECASE,
+)
 _MIN_YEAR, _MAX_YEAR = 1990, 2100
 
 
@@ -160,6 +165,8 @@ def enrich_document(
             if profile.domains and any(head.endswith(sfx) for sfx in profile.title_suffixes):
                 doc.site = profile.domains[0]
                 break
+    if title and doc.is_protected:
+        title = _PROTECTED_PREFIX.sub("", title) or title  # WordPress's "Protected: %s"
     doc.title = strip_site_suffix(title, suffixes) if title else None
     doc.authors = _dedupe(
         [n for n in (clean_inline(a) for a in _resolve_authors(doc, idx, cleaned)) if n]

@@ -21,7 +21,12 @@ from cwingest.clean.html_text import parse_html
 from cwingest.clean.profiles import load_profiles
 from cwingest.models import Document, ParseError, ParseResult
 from cwingest.parse.base import Payload
-from cwingest.parse.wp_classes import class_value, term_slugs_from_classes, wp_id_from_classes
+from cwingest.parse.wp_classes import (
+    class_value,
+    is_protected_class,
+    term_slugs_from_classes,
+    wp_id_from_classes,
+)
 from cwingest.util import site_of, unwrap_wayback
 
 name = "html"
@@ -271,7 +276,10 @@ def _single(
             if label not in doc.terms[tax]:
                 doc.terms[tax].append(label)
     container = _select(root, profiles.selectors(profile, "content_selectors"))
-    if container is not None:
+    if is_protected_class(classes) or root.xpath("//form[contains(@class,'post-password-form')]"):
+        doc.is_protected = True  # the page shows a password form, not the post
+        doc.body_html = ""
+    elif container is not None:
         doc.body_html = html.tostring(container, encoding="unicode")
     else:
         doc.body_html = _trafilatura_main(payload.text())
@@ -397,6 +405,10 @@ def _listing_entry(
     authors = entry.xpath(".//*[contains(@class,'author')]//a/text() | .//a[@rel='author']/text()")
     doc.authors = list(dict.fromkeys(str(a).strip() for a in authors if str(a).strip()))
     content = _select(entry, (".entry-content", ".entry-summary", ".post-content", ".excerpt"))
+    if is_protected_class(_classes(entry)):
+        doc.is_protected = True  # "There is no excerpt because this is a protected post."
+        doc.body_html = ""
+        return doc
     if content is None:
         result.skip("listing entry without text")
         return None

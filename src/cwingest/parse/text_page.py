@@ -26,6 +26,11 @@ DATE_LINE = re.compile(
     r"(?:\s*(?:by|By|BY)\b\s*(?P<by>[^\n]{0,120}?))?\s*$",
     re.IGNORECASE,
 )
+_PROTECTED = re.compile(
+    r"^(?:This (?:content|post) is password protected|Dieser Inhalt ist passwortgeschützt|"
+    r"Ce contenu est protégé par un mot de passe|Este contenido está protegido por contraseña)",
+    re.IGNORECASE | re.MULTILINE,
+)
 _BY_LINE = re.compile(r"^(?:by|By|BY)\s+(?P<by>[A-Z][^\n.!?]{1,100})$")
 _NAME_LINE = re.compile(r"^(?:[A-Z][\w’'.-]*)(?:\s+[A-Z][\w’'.-]*){0,3}$")
 _SENTENCE_START = frozenset(
@@ -154,6 +159,9 @@ def _parse_single(
         doc.title_raw = lines[best].strip()
         consumed.add(best)
     doc.body_text = "\n".join(ln for k, ln in enumerate(lines) if k not in consumed)
+    if _PROTECTED.search(doc.body_text):
+        doc.is_protected = True  # the copy shows WordPress's password form, not the post
+        doc.body_text = ""
     if not doc.body_text.strip() and not doc.title_raw:
         raise ParseError("text holds no content")
     result.add(doc)

@@ -24,6 +24,11 @@ def wp_id_from_classes(classes: Iterable[str]) -> int | None:
     return None
 
 
+def is_protected_class(classes: Iterable[str]) -> bool:
+    """True when WordPress marks the post password-protected (``post-password-required``)."""
+    return "post-password-required" in set(classes)
+
+
 def class_value(classes: Iterable[str], prefix: str) -> str | None:
     """The value of the first ``{prefix}-value`` class (``type``, ``status``)."""
     for cls in classes:

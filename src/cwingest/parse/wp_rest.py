@@ -17,7 +17,12 @@ from urllib.parse import parse_qs, urlsplit
 from cwingest.models import Document, Lookup, ParseError, ParseResult
 from cwingest.parse.base import Payload
 from cwingest.parse.lenient_json import MAX_FAILURES, salvage
-from cwingest.parse.wp_classes import class_value, term_slugs_from_classes, wp_id_from_classes
+from cwingest.parse.wp_classes import (
+    class_value,
+    is_protected_class,
+    term_slugs_from_classes,
+    wp_id_from_classes,
+)
 from cwingest.util import site_of
 
 name = "wp_rest_json"
@@ -319,8 +324,11 @@ def record_to_document(
         truncated=truncated,
     )
     content = obj.get("content")
-    if isinstance(content, dict) and content.get("protected") and not doc.body_html:
-        doc.notes.append("password-protected: content not public")
+    if (isinstance(content, dict) and content.get("protected")) or is_protected_class(class_list):
+        # WordPress shows an anonymous visitor a password form: nothing of the text (an
+        # authenticated dump may still carry it; it is not published).
+        doc.is_protected = True
+        doc.body_html, doc.excerpt_raw = "", None
 
     for key, is_gmt in (("date_gmt", True), ("date", False)):
         if isinstance(obj.get(key), str) and obj[key]:

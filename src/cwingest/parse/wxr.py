@@ -249,7 +249,10 @@ def _item(
     if status != "publish":
         doc.notes.append(f"status={status}")
     if _wp(el, "post_password"):
-        doc.notes.append("password-protected")
+        # An export holds the text; an anonymous visitor sees a password form. Keep only
+        # what the visitor sees (with --include-unpublished too).
+        doc.is_protected = True
+        doc.body_html, doc.excerpt_raw = "", None
     result.add(doc)
 
 
