@@ -63,7 +63,7 @@ def hold(
     wait: float = 300.0,
     shared: bool = False,
     say: Callable[[str], None] = _say,
-    notice_after: float = 3.0,
+    notice_after: float = 2.0,
 ) -> Iterator[bool]:
     """Hold the lock at ``path`` for the block; yields whether the previous holder died.
 
