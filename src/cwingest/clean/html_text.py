@@ -51,7 +51,9 @@ def parse_html(markup: str) -> etree._Element:
         markup = markup[end + 2 :].lstrip() if end > 0 else markup
     if not markup:
         return html.fragment_fromstring("<div></div>")
-    if re.match(r"(?is)\s*(?:<!doctype|<html|<head|<\?xml)", markup):
+    if re.match(r"(?is)\s*(?:<!doctype|<html|<head|<\?xml)", markup) or re.search(
+        r"(?i)<!doctype\s+html|<html[\s>]", markup[:65536]
+    ):  # a page, even after a PHP warning printed before it
         return html.document_fromstring(markup, parser=parser)
     return html.fragment_fromstring(markup, create_parent="div", parser=parser)
 

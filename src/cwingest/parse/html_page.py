@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 from typing import Any
 from urllib.parse import urljoin
 
@@ -19,6 +20,7 @@ from lxml import etree, html
 
 from cwingest.clean.html_text import parse_html
 from cwingest.clean.profiles import load_profiles
+from cwingest.enrich.names import person_names
 from cwingest.models import Document, ParseError, ParseResult
 from cwingest.parse.base import Payload
 from cwingest.parse.wp_classes import (
@@ -77,38 +79,69 @@ def _classes(el: etree._Element | None) -> list[str]:
     return (el.get("class") or "").split() if el is not None else []
 
 
-def _json_ld(root: etree._Element) -> list[dict[str, Any]]:
+_SITE_TYPES = ("WebSite", "Organization", "NewsMediaOrganization")
+_PAGE_TYPES = ("Article", "BlogPosting", "NewsArticle", "WebPage", "Report", "ScholarlyArticle")
+
+
+def _ld_items(root: etree._Element) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for script in root.xpath("//script[@type='application/ld+json']"):
         try:
             data = json.loads(script.text or "", strict=False)
-        except (json.JSONDecodeError, TypeError):
+        except (json.JSONDecodeError, TypeError, RecursionError):
             continue
         stack = [data]
-        while stack:
+        while stack and len(out) < 500:
             item = stack.pop()
             if isinstance(item, list):
                 stack.extend(item)
             elif isinstance(item, dict):
                 if "@graph" in item:
                     stack.append(item["@graph"])
-                types = item.get("@type")
-                types = types if isinstance(types, list) else [types]
-                if any(t in ("Article", "BlogPosting", "NewsArticle", "WebPage") for t in types):
-                    out.append(item)
+                out.append(item)
+    return out
+
+
+def ld_graph(root: etree._Element) -> dict[str, dict[str, Any]]:
+    """JSON-LD nodes by ``@id`` (Yoast points an article's author at a Person node)."""
+    return {str(i["@id"]): i for i in _ld_items(root) if isinstance(i.get("@id"), str)}
+
+
+def _json_ld(root: etree._Element, kinds: tuple[str, ...] = _PAGE_TYPES) -> list[dict[str, Any]]:
+    found = [i for i in _ld_items(root) if _ld_type(i) & set(kinds)]
     # Articles first: a WebPage node carries less.
-    return sorted(out, key=lambda d: 0 if d.get("@type") != "WebPage" else 1)
+    return sorted(found, key=lambda d: 0 if "WebPage" not in _ld_type(d) else 1)
 
 
-def _ld_authors(items: list[dict[str, Any]]) -> list[str]:
+def _ld_authors(
+    items: list[dict[str, Any]], graph: dict[str, dict[str, Any]] | None = None
+) -> list[str]:
+    """Names of the people an article's JSON-LD ``author`` names (through ``@id``
+    references into the graph too); an organisation is never an author."""
     for item in items:
-        author = item.get("author")
-        authors = author if isinstance(author, list) else [author]
-        names = [a.get("name") if isinstance(a, dict) else a for a in authors]
-        clean = [str(n).strip() for n in names if isinstance(n, str) and n.strip()]
-        if clean:
-            return clean
+        names = ld_people(item.get("author"), graph or {})
+        if names:
+            return names
     return []
+
+
+def ld_people(author: Any, graph: dict[str, dict[str, Any]]) -> list[str]:
+    """Person names from a JSON-LD ``author`` value (an object, a list, an ``@id``)."""
+    authors = author if isinstance(author, list) else [author]
+    names = []
+    for a in authors:
+        if isinstance(a, dict) and "@id" in a and set(a) <= {"@id", "@type"}:
+            a = graph.get(str(a["@id"]), a)
+        if isinstance(a, str):
+            names.append(a)
+        elif isinstance(a, dict):
+            types = a.get("@type")
+            types = types if isinstance(types, list) else [types]
+            if any(t in ("Organization", "NewsMediaOrganization", "Corporation") for t in types):
+                continue
+            if isinstance(a.get("name"), str):
+                names.append(a["name"])
+    return [n.strip() for n in names if n.strip()]
 
 
 def _css(el: etree._Element, selector: str) -> list[etree._Element]:
@@ -155,6 +188,7 @@ def parse(payload: Payload) -> ParseResult:
         kind = "single"  # a capture of any page is kept (web archives)
     site_name = _meta(root, "og:site_name")
     if kind == "single":
+        _drop_teasers(entries)
         doc = _single(root, payload, result, url, site, profile, site_name)
         result.add(doc)
     elif kind == "listing":
@@ -170,31 +204,100 @@ def parse(payload: Payload) -> ParseResult:
 
 
 _ARTICLE_TYPES = ("Article", "BlogPosting", "NewsArticle", "Report", "ScholarlyArticle")
+_LISTING_CLASSES = frozenset(
+    "blog archive home search category tag paged author date post-type-archive tax".split()
+)
+ARTICLE_WORDS = 150  # a text block this long is an article, whatever else the page shows
+
+
+def _words(el: etree._Element) -> int:
+    return len(" ".join(el.itertext()).split())
+
+
+def _titled(entry: etree._Element) -> bool:
+    """An entry of a listing: a title (heading or .entry-title) holding a link."""
+    return bool(
+        entry.xpath(
+            ".//*[self::h1 or self::h2 or self::h3 or contains(@class,'entry-title')]//a[@href]"
+        )
+    )
+
+
+def _dominant_block(entries: list[etree._Element]) -> bool:
+    """True when one entry holds an article-length text and most of the entries' words (an
+    article with a few teasers of related posts beside it)."""
+    sizes = sorted((_words(e) for e in entries), reverse=True)
+    return bool(sizes) and sizes[0] >= ARTICLE_WORDS and sizes[0] >= 0.6 * sum(sizes)
 
 
 def classify(root: etree._Element, body_classes: list[str], entries: list[etree._Element]) -> str:
     """ "single" (one post), "listing" (archive, home, search page) or "other".
 
-    WordPress themes say it in the body classes; pages of other engines are recognised by
-    Open Graph ``og:type=article``, JSON-LD articles, or one ``<article>`` element.
+    The page's own signals come first: WordPress body classes (``single``, ``postid-N``,
+    ``page-id-N`` against ``home``, ``blog``, ``archive``, ``category``, ``tag``, ``paged``,
+    ``search``), Open Graph ``og:type=article``, JSON-LD articles. A listing needs listing
+    signals or several entries, each with a title link, and no article-length block among
+    them; a page whose main text is article length is a single post even when it also
+    shows teasers of other posts ("related stories").
     """
     if any(
-        c in ("single", "singular") or c.startswith(("single-", "postid-")) for c in body_classes
+        c in ("single", "singular") or c.startswith(("single-", "postid-", "page-id-"))
+        for c in body_classes
     ):
         return "single"
-    if any(c in ("blog", "archive", "home", "search", "category", "tag") for c in body_classes):
-        return "listing" if entries else "other"
-    if len(entries) >= 2:
-        return "listing"
-    if "page" in body_classes or any(c.startswith("page-id-") for c in body_classes):
-        return "single"
+    titled = [e for e in entries if _titled(e)]
+    if any(c in _LISTING_CLASSES for c in body_classes):
+        if len(titled) >= 2 and not _dominant_block(entries):
+            return "listing"
+        return "single" if _page_words(root) >= ARTICLE_WORDS or entries else "other"
     if (_meta(root, "og:type") or "").lower() == "article":
         return "single"
-    if any(item.get("@type") in _ARTICLE_TYPES for item in _json_ld(root)):
+    if any(_ld_type(item) & set(_ARTICLE_TYPES) for item in _json_ld(root)):
         return "single"
-    if len(entries) == 1:
+    if len(titled) >= 3 and not _dominant_block(entries):
+        return "listing"
+    if entries or _page_words(root) >= ARTICLE_WORDS:
         return "single"
     return "other"
+
+
+def _drop_teasers(entries: list[etree._Element]) -> None:
+    """Remove the teasers of other posts around an article ("related", "more stories":
+    short entries with a title link), so they are not taken for its text."""
+    main = max(entries, key=_words, default=None)  # a short post's own <article> stays
+    teasers = [e for e in entries if e is not main and _titled(e) and _words(e) < 80]
+    if len(teasers) >= 2 or any("related" in " ".join(_classes(e)) for e in teasers):
+        for e in teasers:
+            parent = e.getparent()
+            if parent is not None:
+                e.drop_tree()
+
+
+def _page_words(root: etree._Element) -> int:
+    """Words of the page's paragraphs, or of its whole body when it has no ``<p>`` (forums
+    and old themes set text in ``<div>`` and ``<td>``)."""
+    body = root.find(".//body")
+    if body is None:
+        return 0
+    words = sum(len(" ".join(p.itertext()).split()) for p in body.iter("p"))
+    if words >= ARTICLE_WORDS:
+        return words
+    skip = {"script", "style", "noscript", "template"}
+    return (
+        sum(
+            len(t.split())
+            for el in body.iter()
+            if isinstance(el.tag, str) and el.tag not in skip
+            for t in (el.text, el.tail)
+            if t
+        )
+        // 2
+    )  # a body's text counts for half: menus and footers are in it too
+
+
+def _ld_type(item: dict[str, Any]) -> set[str]:
+    types = item.get("@type")
+    return {str(t) for t in (types if isinstance(types, list) else [types]) if t}
 
 
 def _first(values: list[Any]) -> str | None:
@@ -235,12 +338,8 @@ def _single(
         doc.slug = url.rstrip("/").rsplit("/", 1)[-1] or None
     ld = _json_ld(root)
     profiles = load_profiles()
-    h1 = _select(root, profiles.selectors(profile, "title_selectors"))
-    doc.title_raw = h1.text_content().strip() if h1 is not None else None
-    doc.head_title = _meta(root, "og:title") or _first(root.xpath("//title/text()"))
-    if not doc.title_raw:
-        doc.title_raw = doc.head_title
-        doc.head_title = None if doc.title_raw is None else doc.title_raw
+    site_names = _site_names(root, ld, site_name)
+    doc.title_raw, doc.head_title = _title(root, ld, profiles, profile, site_names)
     if site_name:
         doc.site_name = site_name
     doc.published_raw = (
@@ -253,16 +352,7 @@ def _single(
         or _ld_value(ld, "dateModified")
         or _first(root.xpath("//time[contains(@class,'updated')]/@datetime"))
     )
-    authors = _selected_names(root, profiles.selectors(profile, "byline_selectors"))
-    if not authors:
-        authors = _ld_authors(ld)
-    if not authors:
-        authors = _byline_names(article if article is not None else root)
-    if not authors:
-        meta_author = _meta(root, "author", "article:author")
-        if meta_author and not meta_author.startswith("http"):
-            authors = [meta_author]
-    doc.authors = authors
+    doc.authors = _authors(root, ld, article, profiles, profile, site_names)
     doc.term_slugs = term_slugs_from_classes(_classes(article), _class_taxonomies())
     issues = _selected_names(root, profiles.selectors(profile, "issue_selectors"))
     if issues:
@@ -275,21 +365,150 @@ def _single(
             doc.terms.setdefault(tax, [])
             if label not in doc.terms[tax]:
                 doc.terms[tax].append(label)
-    container = _select(root, profiles.selectors(profile, "content_selectors"))
+    if not (doc.title_raw and doc.authors):
+        _fill_from_trafilatura(doc, root, url, site_names)
     if is_protected_class(classes) or root.xpath("//form[contains(@class,'post-password-form')]"):
         doc.is_protected = True  # the page shows a password form, not the post
         doc.body_html = ""
-    elif container is not None:
-        doc.body_html = html.tostring(container, encoding="unicode")
     else:
-        doc.body_html = _trafilatura_main(payload.text())
-        doc.notes.append("main text by trafilatura")
-    if not (doc.title_raw and doc.authors):
-        _fill_from_trafilatura(doc, root, url)
+        doc.body_html = _main_text(root, profiles, profile, doc)
     return doc
 
 
-def _fill_from_trafilatura(doc: Document, root: etree._Element, url: str | None) -> None:
+def _main_text(root: etree._Element, profiles: Any, profile: Any, doc: Document) -> str:
+    """The article's markup: the site profile's container where one matches (fast, and what
+    the profile's author knows best), else trafilatura's extraction, else WordPress's usual
+    containers, else the page's paragraphs (a page is never published empty when it has
+    text). Runs last: trafilatura cleans the tree it is given."""
+    if profile is not None:
+        container = _select(root, profile.content_selectors)
+        if container is not None and _words(container) >= 1:
+            return str(html.tostring(container, encoding="unicode"))
+    generic = _select(root, profiles.generic.content_selectors)
+    fallback = html.tostring(generic, encoding="unicode") if generic is not None else None
+    body = root.find(".//body")
+    paragraphs = "".join(
+        f"<p>{escape(' '.join(p.itertext()))}</p>"
+        for p in (body.iter("p") if body is not None else [])
+    )
+    extracted = _trafilatura_main(root)
+    if extracted and len(extracted) > 40:
+        doc.notes.append("main text by trafilatura")
+        return extracted
+    return str(fallback or paragraphs or extracted)
+
+
+def _site_names(root: etree._Element, ld: list[dict[str, Any]], og_site: str | None) -> list[str]:
+    """What the page calls its site (never a title or an author): og:site_name, JSON-LD
+    WebSite / Organization names, the theme's site title."""
+    names = [og_site] if og_site else []
+    for item in _json_ld(root, _SITE_TYPES):
+        if isinstance(item.get("name"), str):
+            names.append(item["name"])
+    for el in root.xpath(
+        "//*[contains(concat(' ',normalize-space(@class),' '),' site-title ')"
+        " or contains(concat(' ',normalize-space(@class),' '),' site-name ')"
+        " or contains(concat(' ',normalize-space(@class),' '),' logo ')]"
+    )[:3]:
+        text = " ".join(el.text_content().split())
+        if text:
+            names.append(text)
+    return [n.strip() for n in names if n and n.strip()]
+
+
+_LOGO_ANCESTOR = (
+    "ancestor::header[contains(@class,'site-header')]"
+    " | ancestor::*[contains(@class,'site-branding')]"
+)
+
+
+def _is_logo(el: etree._Element) -> bool:
+    """A heading that is the site's logo: a logo class, or only a link to the home page."""
+    marks = " ".join(
+        (x.get("class") or "") + " " + (x.get("id") or "") for x in [el, *el.iter()]
+    ).lower()
+    if re.search(r"logo|site-title|site-name|brand|masthead", marks):
+        return True
+    links = el.xpath(".//a/@href")
+    return (
+        len(links) == 1
+        and re.fullmatch(r"(?:https?://[^/]+)?/?", str(links[0]).strip()) is not None
+    )
+
+
+def _share_words(a: str, b: str) -> bool:
+    words = {w for w in re.findall(r"\w{4,}", a.casefold())}
+    return bool(words & set(re.findall(r"\w{4,}", b.casefold()))) or not words
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def _title(
+    root: etree._Element,
+    ld: list[dict[str, Any]],
+    profiles: Any,
+    profile: Any,
+    site_names: list[str],
+) -> tuple[str | None, str | None]:
+    """(title, head title): the first of the article's heading, JSON-LD headline, og:title,
+    twitter:title and ``<title>`` that is not just the site's name; the head title keeps
+    its site suffix for the enrich stage to strip."""
+    head = _meta(root, "og:title") or _first(root.xpath("//title/text()"))
+    og = _meta(root, "og:title")
+    headings = []
+    for sel in profiles.selectors(profile, "title_selectors"):
+        for el in _css(root, sel):
+            if el.xpath(_LOGO_ANCESTOR) or _is_logo(el):
+                continue  # the site's logo heading
+            text = " ".join(el.text_content().split())
+            if og and not _share_words(text, og):
+                continue  # a section label ("News"), not the article's title
+            headings.append(text)
+        if headings:
+            break
+    candidates = [
+        *headings[:1],
+        _ld_value(ld, "headline"),
+        _meta(root, "og:title"),
+        _meta(root, "twitter:title"),
+        _first(root.xpath("//title/text()")),
+    ]
+    for c in candidates:
+        if c and c.strip() and not any(_same(c, n) for n in site_names):
+            return c.strip(), head
+    return None, head
+
+
+def _authors(
+    root: etree._Element,
+    ld: list[dict[str, Any]],
+    article: etree._Element | None,
+    profiles: Any,
+    profile: Any,
+    site_names: list[str],
+) -> list[str]:
+    """Authors from, in order: the profile's byline selectors, the JSON-LD article's
+    ``author`` (people, never an organisation), the theme's byline or author box,
+    ``<meta name="author">`` / ``article:author``. Each name is checked (labels removed;
+    URLs, templates, dates and the site's own name refused)."""
+    sources = [
+        lambda: _selected_names(root, profiles.selectors(profile, "byline_selectors")),
+        lambda: _ld_authors(ld, ld_graph(root)),
+        lambda: _byline_names(article if article is not None else root),
+        lambda: [_meta(root, "author") or "", _meta(root, "article:author") or ""],
+    ]
+    for source in sources:
+        names = person_names(source(), site_names)
+        if names:
+            return names
+    return []
+
+
+def _fill_from_trafilatura(
+    doc: Document, root: etree._Element, url: str | None, site_names: list[str]
+) -> None:
     """Title and authors a page's theme did not mark up the WordPress way (other sites'
     articles), from trafilatura's extractor. Its dates are not used: htmldate guesses from
     footers and copyright lines, and a wrong date is worse than none."""
@@ -299,20 +518,15 @@ def _fill_from_trafilatura(doc: Document, root: etree._Element, url: str | None)
         meta = extract_metadata(root, default_url=url)
     except Exception:  # metadata is a bonus: a failure here must not lose the page
         return
-    if not doc.title_raw and meta.title:
+    if not doc.title_raw and meta.title and not any(_same(meta.title, n) for n in site_names):
         doc.title_raw = meta.title
     if not doc.authors and meta.author:
-        doc.authors = [a.strip() for a in meta.author.split(";") if a.strip()]
-
-
-_VIEW_ALL = re.compile(
-    r"^view all (?:posts )?(?:of|by) (?P<name>.+?)(?:['’]s)?(?: posts)?\.?$", re.I
-)
-_BY_PREFIX = re.compile(r"^(?:written |posted )?by:?\s+", re.I)
+        doc.authors = person_names(meta.author.split(";"), site_names)
 
 
 def _byline_names(scope: etree._Element) -> list[str]:
-    """Author names from a theme's byline or author box ("By Ethan Park", rel=author)."""
+    """Author names from a theme's byline or author box ("By Ethan Park", rel=author),
+    never from the comments (whose authors a theme marks up the same way)."""
     found = scope.xpath(
         ".//*[contains(concat(' ',normalize-space(@class),' '),' author ')]"
         "//*[contains(@class,'fn') or contains(@class,'url')]"
@@ -321,12 +535,18 @@ def _byline_names(scope: etree._Element) -> list[str]:
     )
     names: list[str] = []
     for el in found:
+        if el.xpath(_IN_COMMENTS):
+            continue
         text = " ".join(el.text_content().split())
-        m = _VIEW_ALL.match(text)
-        name = m.group("name") if m else _BY_PREFIX.sub("", text)
-        if name and len(name) <= 80 and name not in names:
-            names.append(name)
+        if text and text not in names:
+            names.append(text)
     return names
+
+
+_IN_COMMENTS = (
+    "ancestor::*[contains(@class,'comment') or contains(@id,'comments')"
+    " or contains(@class,'respond') or self::footer[contains(@class,'comment')]]"
+)
 
 
 def _selected_names(root: etree._Element, selectors: tuple[str, ...]) -> list[str]:
@@ -334,7 +554,7 @@ def _selected_names(root: etree._Element, selectors: tuple[str, ...]) -> list[st
     for sel in selectors:
         names = []
         for el in _css(root, sel):
-            text = _BY_PREFIX.sub("", " ".join(el.text_content().split()))
+            text = " ".join(el.text_content().split())
             if text and len(text) <= 120 and text not in names:
                 names.append(text)
         if names:
@@ -363,16 +583,14 @@ def _ld_value(items: list[dict[str, Any]], key: str) -> str | None:
     return None
 
 
-def _trafilatura_main(markup: str) -> str:
+def _trafilatura_main(root: etree._Element) -> str:
+    """trafilatura's main text as HTML (it cleans the tree it is given: call it last)."""
     import trafilatura
 
-    extracted = trafilatura.extract(
-        markup,
-        output_format="html",
-        include_comments=False,
-        include_tables=True,
-        favor_precision=True,
-    )
+    try:
+        extracted = trafilatura.extract(root, output_format="html", include_tables=True)
+    except Exception:  # an extractor failure must not lose the page: fall back
+        return ""
     return extracted or ""
 
 
