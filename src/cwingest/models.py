@@ -107,6 +107,7 @@ class Document:
     author_ids: list[int] = field(default_factory=list)
     coauthor_ids: list[int] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
+    seo_authors: list[str] = field(default_factory=list)  # from SEO plugins' heads and schema
     term_ids: dict[str, list[int]] = field(default_factory=dict)
     term_slugs: dict[str, list[str]] = field(default_factory=dict)
     terms: dict[str, list[str]] = field(default_factory=dict)

@@ -132,6 +132,7 @@ class RawOutcome:
 
 
 _WORDS = re.compile(r"[^\W\d_]{2,}")
+_POST_RECORDS = frozenset({"wp_rest_json", "wxr", "feed"})
 
 
 def _spool_document(doc: Document, profiles: ProfileSet, fh: IO[str], outcome: RawOutcome) -> None:
@@ -142,11 +143,14 @@ def _spool_document(doc: Document, profiles: ProfileSet, fh: IO[str], outcome: R
         detail = f"document {doc.index}: {type(exc).__name__}: {exc}"
         outcome.rejects.append(("clean", "cleaning failed", detail[:300]))
         return
-    if not doc.content_text and not doc.excerpt and not doc.title_raw:
+    # A post record WordPress publishes (its own id, in an export or the API) is a post even
+    # with no title and no text (an image, a gallery, an embed); anything else needs words.
+    record = doc.wp_id is not None and doc.source_format in _POST_RECORDS
+    if not record and not doc.content_text and not doc.excerpt and not doc.title_raw:
         detail = f"document {doc.index} has no text or title left after cleaning"
         outcome.rejects.append(("clean", "no content", detail))
         return
-    if not doc.title_raw and len(_WORDS.findall(doc.content_text)) < 3:
+    if not record and not doc.title_raw and len(_WORDS.findall(doc.content_text)) < 3:
         detail = f"document {doc.index} has no readable text (fewer than 3 words, no title)"
         outcome.rejects.append(("clean", "no content", detail))
         return

@@ -17,6 +17,7 @@ from cwingest.clean.wordpress import strip_shortcodes, wpautop
 from cwingest.models import Document
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
+_MEDIA = re.compile(r"<(?:img|figure|picture|video|audio|iframe|embed|object|svg)\b", re.I)
 _MORE_HTML = re.compile(r"\s*\((?:more|read more)\s*(?:…|\.\.\.)?\)", re.I)
 
 
@@ -82,6 +83,10 @@ def clean_document(doc: Document, profiles: ProfileSet) -> Cleaned:
         cleaned = clean_paragraphs([p for p in paras_text if p], plist)
         doc.content_html = paragraphs_to_html(cleaned.paragraphs)
     doc.content_text = "\n\n".join(cleaned.paragraphs)
+    if not doc.content_text and doc.body_html and _MEDIA.search(doc.body_html):
+        # A post that is only an image, a gallery or an embed: no text, but its markup is
+        # what it publishes.
+        doc.content_html = sanitize_html(doc.body_html)
     if doc.excerpt_raw:
         excerpt_root = parse_html(fix_mojibake(unescape_literals(doc.excerpt_raw)))
         ex_paras = [normalize_paragraph(p.text) for p in html_to_paragraphs(excerpt_root)]

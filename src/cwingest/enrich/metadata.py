@@ -12,6 +12,7 @@ from cwingest.clean.document import clean_inline, profiles_for
 from cwingest.clean.profiles import ProfileSet
 from cwingest.enrich.language import detect_language
 from cwingest.enrich.lookups import LookupIndex
+from cwingest.enrich.names import AUTHOR_TAXONOMY
 from cwingest.models import Document
 from cwingest.util import MONTH_PATTERN, sha256_text
 
@@ -80,13 +81,24 @@ def _dedupe(names: list[str]) -> list[str]:
     return out
 
 
-def _resolve_authors(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> list[str]:
-    """Authors in byline order, from the most trustworthy source that has them.
+def _resolve_authors(
+    doc: Document, idx: LookupIndex, cleaned: Cleaned, terms: dict[str, list[str]]
+) -> list[str]:
+    """Authors in byline order, from the most trustworthy source that has them (README
+    "Authors"):
 
-    Co-author terms (through Co-Authors Plus display names) first, then a byline written
-    in the content, then what the parser found (JSON-LD, theme byline, "by" date line),
-    then the WordPress user. ``coauthors/v1`` falls back to the WordPress user when a post
-    has no co-author terms, so it only outranks the content's byline when terms exist.
+    1. Co-Authors Plus: its ``coauthors/v1`` byline, or its terms resolved to display
+       names (a term's name is a login, never published);
+    2. the site's own author taxonomy (``cw_author``, ``writer``, ``contributor``…), whose
+       term names are display names;
+    3. a byline written in the content ("Author(s): A, B", "By A and B");
+    4. what the reader found in the record or page: ``_embed``'s author, a page's JSON-LD
+       author, theme byline or author box, a text copy's "by" line;
+    5. an SEO plugin's author (Yoast, Rank Math, All in One SEO heads and schema);
+    6. the WordPress user the record names by id, through a users listing.
+
+    ``coauthors/v1`` falls back to the WordPress user when a post has no co-author terms,
+    so it only outranks the content's byline when terms exist.
     """
     byline = idx.byline(doc.site, doc.wp_id) if doc.wp_id is not None else None
     if byline and (doc.coauthor_ids or doc.term_slugs.get("author")):
@@ -103,12 +115,17 @@ def _resolve_authors(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> list[
             names.append(display)
         if names:
             return names
+    own = [n for tax in sorted(terms) if AUTHOR_TAXONOMY.match(tax) for n in terms[tax]]
+    if own:
+        return own
     if cleaned.labels.get("authors"):
         return cleaned.labels["authors"]
     if byline:
         return byline
     if doc.authors:
         return doc.authors
+    if doc.seo_authors:
+        return doc.seo_authors
     names = [n for n in (idx.user(doc.site, i) for i in doc.author_ids) if n]
     if not names and doc.author_login:
         display = idx.coauthor_display(doc.site, doc.author_login)
@@ -168,10 +185,10 @@ def enrich_document(
     if title and doc.is_protected:
         title = _PROTECTED_PREFIX.sub("", title) or title  # WordPress's "Protected: %s"
     doc.title = strip_site_suffix(title, suffixes) if title else None
-    doc.authors = _dedupe(
-        [n for n in (clean_inline(a) for a in _resolve_authors(doc, idx, cleaned)) if n]
-    )
     doc.terms = _resolve_terms(doc, idx, cleaned)
+    doc.authors = _dedupe(
+        [n for n in (clean_inline(a) for a in _resolve_authors(doc, idx, cleaned, doc.terms)) if n]
+    )
     doc.published_at = parse_date(doc.published_raw, doc.published_is_gmt)
     doc.modified_at = parse_date(doc.modified_raw, doc.modified_is_gmt)
     if doc.modified_at and doc.published_at and doc.modified_at < doc.published_at:

@@ -16,6 +16,12 @@ from collections.abc import Iterable
 
 from cwingest.util import MONTH_PATTERN
 
+# A site's own byline taxonomy ("cw_author", "writer", "authors", "contributor", "byline");
+# "author" alone is Co-Authors Plus's, whose term names are logins.
+AUTHOR_TAXONOMY = re.compile(
+    r"^(?!author$)(?:.*[_-])?(?:authors?|writers?|contributors?|bylines?)$", re.IGNORECASE
+)
+
 # "View all posts by X" and its translations (the name is captured).
 _VIEW_ALL = re.compile(
     r"^(?:view all (?:posts|articles|entries) (?:by|of|from)|all posts by|more posts by|"

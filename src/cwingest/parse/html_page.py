@@ -23,6 +23,7 @@ from cwingest.clean.profiles import load_profiles
 from cwingest.enrich.names import person_names
 from cwingest.models import Document, ParseError, ParseResult
 from cwingest.parse.base import Payload
+from cwingest.parse.seo import graph_authors, head_authors
 from cwingest.parse.wp_classes import (
     class_value,
     is_protected_class,
@@ -102,46 +103,10 @@ def _ld_items(root: etree._Element) -> list[dict[str, Any]]:
     return out
 
 
-def ld_graph(root: etree._Element) -> dict[str, dict[str, Any]]:
-    """JSON-LD nodes by ``@id`` (Yoast points an article's author at a Person node)."""
-    return {str(i["@id"]): i for i in _ld_items(root) if isinstance(i.get("@id"), str)}
-
-
 def _json_ld(root: etree._Element, kinds: tuple[str, ...] = _PAGE_TYPES) -> list[dict[str, Any]]:
     found = [i for i in _ld_items(root) if _ld_type(i) & set(kinds)]
     # Articles first: a WebPage node carries less.
     return sorted(found, key=lambda d: 0 if "WebPage" not in _ld_type(d) else 1)
-
-
-def _ld_authors(
-    items: list[dict[str, Any]], graph: dict[str, dict[str, Any]] | None = None
-) -> list[str]:
-    """Names of the people an article's JSON-LD ``author`` names (through ``@id``
-    references into the graph too); an organisation is never an author."""
-    for item in items:
-        names = ld_people(item.get("author"), graph or {})
-        if names:
-            return names
-    return []
-
-
-def ld_people(author: Any, graph: dict[str, dict[str, Any]]) -> list[str]:
-    """Person names from a JSON-LD ``author`` value (an object, a list, an ``@id``)."""
-    authors = author if isinstance(author, list) else [author]
-    names = []
-    for a in authors:
-        if isinstance(a, dict) and "@id" in a and set(a) <= {"@id", "@type"}:
-            a = graph.get(str(a["@id"]), a)
-        if isinstance(a, str):
-            names.append(a)
-        elif isinstance(a, dict):
-            types = a.get("@type")
-            types = types if isinstance(types, list) else [types]
-            if any(t in ("Organization", "NewsMediaOrganization", "Corporation") for t in types):
-                continue
-            if isinstance(a.get("name"), str):
-                names.append(a["name"])
-    return [n.strip() for n in names if n.strip()]
 
 
 def _css(el: etree._Element, selector: str) -> list[etree._Element]:
@@ -264,7 +229,13 @@ def classify(root: etree._Element, body_classes: list[str], entries: list[etree.
 def _drop_teasers(entries: list[etree._Element]) -> None:
     """Remove the teasers of other posts around an article ("related", "more stories":
     short entries with a title link), so they are not taken for its text."""
-    main = max(entries, key=_words, default=None)  # a short post's own <article> stays
+    # A short post's own <article> stays: it holds the page's h1, or most of the words.
+    sizes = sorted((_words(e) for e in entries), reverse=True)
+    main = None
+    for e in entries:
+        if e.xpath(".//h1") or (sizes and _words(e) == sizes[0] and sizes[0] > 2 * sum(sizes[1:2])):
+            main = e
+            break
     teasers = [e for e in entries if e is not main and _titled(e) and _words(e) < 80]
     if len(teasers) >= 2 or any("related" in " ".join(_classes(e)) for e in teasers):
         for e in teasers:
@@ -490,14 +461,15 @@ def _authors(
     site_names: list[str],
 ) -> list[str]:
     """Authors from, in order: the profile's byline selectors, the JSON-LD article's
-    ``author`` (people, never an organisation), the theme's byline or author box,
-    ``<meta name="author">`` / ``article:author``. Each name is checked (labels removed;
-    URLs, templates, dates and the site's own name refused)."""
+    ``author`` (people, never an organisation; ``@id`` references followed), the theme's
+    byline or author box, ``<meta name="author">``, the twitter "Written by" pair,
+    ``article:author``. Each name is checked (labels removed; URLs, templates, dates and
+    the site's own name refused)."""
     sources = [
         lambda: _selected_names(root, profiles.selectors(profile, "byline_selectors")),
-        lambda: _ld_authors(ld, ld_graph(root)),
+        lambda: graph_authors(_ld_items(root)),
         lambda: _byline_names(article if article is not None else root),
-        lambda: [_meta(root, "author") or "", _meta(root, "article:author") or ""],
+        lambda: _meta_authors(root),
     ]
     for source in sources:
         names = person_names(source(), site_names)
@@ -522,6 +494,13 @@ def _fill_from_trafilatura(
         doc.title_raw = meta.title
     if not doc.authors and meta.author:
         doc.authors = person_names(meta.author.split(";"), site_names)
+
+
+def _meta_authors(root: etree._Element) -> list[str]:
+    """``<meta name="author">``, ``article:author`` and the twitter "Written by" pair."""
+    head = root.find(".//head")
+    names = head_authors(html.tostring(head, encoding="unicode")) if head is not None else []
+    return names or [_meta(root, "article:author") or ""]
 
 
 def _byline_names(scope: etree._Element) -> list[str]:

@@ -14,9 +14,11 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from cwingest.enrich.names import AUTHOR_TAXONOMY
 from cwingest.models import Document, Lookup, ParseError, ParseResult
 from cwingest.parse.base import Payload
 from cwingest.parse.lenient_json import MAX_FAILURES, salvage
+from cwingest.parse.seo import seo_authors
 from cwingest.parse.wp_classes import (
     class_value,
     is_protected_class,
@@ -351,7 +353,11 @@ def record_to_document(
         if key in _NOT_TAXONOMY or key.startswith("_"):
             continue
         ids = isinstance(value, list) and value and all(isinstance(v, int) for v in value)
-        if ids and (key in field_tax or _looks_taxonomy_field(key, class_list)):
+        if ids and (
+            key in field_tax
+            or _looks_taxonomy_field(key, class_list)
+            or AUTHOR_TAXONOMY.match(key)  # a site's byline taxonomy ("writer": [5, 6])
+        ):
             doc.term_ids.setdefault(field_tax.get(key, key), []).extend(value)
     # Term slugs from class_list ("issue-how-to-get-started", "tag-iceland"): the record's
     # list fields name its taxonomies.
@@ -391,6 +397,7 @@ def record_to_document(
     site_name = _site_name_from_seo(obj)
     if site_name:
         doc.site_name = site_name
+    doc.seo_authors = seo_authors(obj, [site_name] if site_name else [])
     return doc
 
 
