@@ -157,6 +157,8 @@ class ParseResult:
     lookups: list[Lookup] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count, not rejects
     rejects: list[tuple[str, str]] = field(default_factory=list)  # (error, detail) per record
+    partial: bool = False  # part of the input could not be read (its rejects say which)
+    repaired: int = 0  # records read only after repairing their markup
 
     def add(self, doc: Document) -> None:
         """Hand over one document (numbered in the order the reader found it)."""

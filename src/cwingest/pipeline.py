@@ -128,6 +128,7 @@ class RawOutcome:
     skip_reasons: str | None = None  # "attachment=39; nav_menu_item=50"
     rejects: list[tuple[str, str, str]] = field(default_factory=list)  # (stage, error, detail)
     fatal: tuple[str, str] | None = None  # the whole input was rejected
+    partial: bool = False  # part of the input could not be read (see its rejects)
     docs_count: int = 0
 
 
@@ -217,6 +218,7 @@ def process_raw(
     if result.skipped:
         outcome.skip_reasons = "; ".join(f"{k}={v}" for k, v in sorted(result.skipped.items()))
     outcome.rejects += [("parse", err, detail) for err, detail in result.rejects]
+    outcome.partial = result.partial
     return outcome
 
 
@@ -674,7 +676,7 @@ def _raw_and_reject_rows(
                 "documents": o.docs_count,
                 "skipped": o.skipped,
                 "skip_reasons": o.skip_reasons,
-                "status": "rejected" if o.fatal else "parsed",
+                "status": "rejected" if o.fatal else "partial" if o.partial else "parsed",
             }
         )
         if not parsed_here:

@@ -22,8 +22,9 @@ from typing import Any
 from lxml import etree
 
 from cwingest.models import Document, Lookup, ParseError, ParseResult
+from cwingest.parse import xml_items
 from cwingest.parse.base import Payload
-from cwingest.parse.xml_stream import broken_xml, free, iter_end_elements, local_name, namespace
+from cwingest.parse.xml_stream import local_name, namespace, refuse_entity_declarations
 from cwingest.util import site_of
 
 name = "wxr"
@@ -93,38 +94,80 @@ def _child(el: etree._Element, ns_test: Any, local: str) -> etree._Element | Non
 
 
 def parse(payload: Payload) -> ParseResult:
-    """Stream an export into documents (published items unless asked otherwise)."""
+    """Read an export item by item into documents (published items unless asked otherwise).
+
+    Every item whose own fields can be read is read, wherever it sits in the file: the
+    stream is cut into items and each is repaired and parsed on its own
+    (:mod:`cwingest.parse.xml_items`). An item that cannot be read becomes one reject
+    (its position and title), and the input is marked partly read.
+    """
     include_unpublished = bool(payload.options.get("include_unpublished"))
     result = ParseResult(source_format=name, sink=payload.sink)
-    channel_link: str | None = None
     items = 0
     with payload.opener() as stream:
+        refuse_entity_declarations(stream)
+        pieces = xml_items.split(stream)
+        header = next(pieces, None)
+        if header is None or not header.data.strip():
+            raise ParseError("empty export")
+        root = xml_items.Root.of(header.data)
+        channel_link: str | None = None
         try:
-            for el in iter_end_elements(stream):
-                local = local_name(el.tag)
-                parent = el.getparent()
-                in_channel = parent is not None and local_name(parent.tag) == "channel"
-                if local == "item" and in_channel:
-                    items += 1
-                    _item(el, payload, result, channel_link, include_unpublished)
-                elif (
-                    in_channel
-                    and _is_wxr(el.tag)
-                    and local in ("author", "category", "tag", "term")
-                ):
-                    _channel_lookup(el, local, result, site_of(channel_link))
-                elif in_channel and local in ("link", "base_site_url") and channel_link is None:
-                    channel_link = (el.text or "").strip() or None
-                else:
-                    continue
-                free(el)
-        except etree.XMLSyntaxError as exc:
-            broken_xml(exc, items, result)
+            channel, _ = xml_items.parse_piece(root, header)
+        except ParseError as exc:
+            raise ParseError(f"the export's header cannot be read: {exc}") from exc
+        for el in channel:
+            local = local_name(el.tag)
+            if local in ("link", "base_site_url") and channel_link is None:
+                channel_link = (el.text or "").strip() or None
+        for el in channel:
+            local = local_name(el.tag)
+            if _is_wxr(el.tag) and local in ("author", "category", "tag", "term"):
+                _channel_lookup(el, local, result, site_of(channel_link))
+        number = 0
+        for piece in pieces:
+            number += 1
+            where = f"item {number} (byte {piece.offset}{_title_hint(piece.data)})"
+            if piece.problem:
+                result.rejects.append(("damaged item", f"{where}: {piece.problem}"))
+                continue
+            try:
+                parsed, repaired = xml_items.parse_piece(root, piece)
+            except ParseError as exc:
+                result.rejects.append(("damaged item", f"{where}: {exc}"))
+                continue
+            item = next((c for c in parsed if local_name(c.tag) == "item"), None)
+            if item is None or (
+                repaired and _wp(item, "post_id") is None and _text(item, "title") is None
+            ):
+                result.rejects.append(("damaged item", f"{where}: nothing of it could be read"))
+                continue
+            if repaired:
+                result.repaired += 1
+            items += 1
+            _item(item, payload, result, channel_link, include_unpublished)
+    if result.rejects:
+        result.partial = True
     return _finish(result, items)
+
+
+_TITLE_HINT = re.compile(rb"<title>\s*(?:<!\[CDATA\[)?(.{1,80}?)(?:\]\]>)?\s*</title>", re.S)
+
+
+def _title_hint(data: bytes) -> str:
+    m = _TITLE_HINT.search(data[:4096])
+    if not m:
+        return ""
+    return ', "' + m.group(1).decode("utf-8", "replace").strip() + '"'
 
 
 def _finish(result: ParseResult, items: int) -> ParseResult:
     if items == 0 and not result.lookups:
+        if result.rejects:
+            raise ParseError(
+                f"no item of the export could be read ({len(result.rejects)} damaged; first: "
+                f"{result.rejects[0][1]})"
+            )
         raise ParseError("WXR export holds no items")
     return result
 
