@@ -163,28 +163,21 @@ def test_kill_while_writing_tables_publishes_nothing_then_recovers(
 
 def test_two_runs_at_once_on_one_output_both_land(pub: Path, tmp_path: Path) -> None:
     out, raw = tmp_path / "out", tmp_path / "raw"
-    a = start("ingest", pub / "rest", pub / "pages", pub / "listings", "--out", out, "--raw", raw)
-    assert wait_for(
-        lambda: (out / ".cwingest.lock").exists() and (out / ".cwingest.lock").stat().st_size
-    )
-    b = start("ingest", pub / "wxr", "--out", out, "--raw", raw)
+    first = [pub / d for d in ("rest", "pages", "listings", "captures", "text", "wxr")]
+    (tmp_path / "late").mkdir()
+    (tmp_path / "late" / "note.txt").write_text("A Late Note\n\nWritten while the first run ran.\n")
+    a = start("ingest", *first, "--out", out, "--raw", raw)
+    lock = out / ".cwingest.lock"
+    assert wait_for(lambda: lock.exists() and lock.stat().st_size > 0)
+    b = start("ingest", tmp_path / "late", "--out", out, "--raw", raw)
     results = [(p.wait(300), *p.communicate()) for p in (a, b)]
     assert [r[0] for r in results] == [0, 0], results
     assert f"waiting for run PID {a.pid}" in results[1][2]  # the second waited for the first
     alone = tmp_path / "alone"
-    both = cli(
-        "ingest",
-        pub / "rest",
-        pub / "pages",
-        pub / "listings",
-        pub / "wxr",
-        "--out",
-        alone,
-        "--raw",
-        raw,
-    )
+    both = cli("ingest", *first, tmp_path / "late", "--out", alone, "--raw", raw)
     assert both.returncode == 0
     assert len(table(out, "posts")) == len(table(alone, "posts"))
+    assert "A Late Note" in {p["title"] for p in table(out, "posts")}
 
 
 def test_two_runs_with_different_archives_never_drop_posts(pub: Path, tmp_path: Path) -> None:
