@@ -98,6 +98,21 @@ class ProfileSet:
         for profile in self.sites:
             if any(m.search(head) for m in profile.text_markers):
                 return profile
+        # Else the site that the copy's chrome names on a line of its own ("© 2014 Site",
+        # "site.org"), when exactly one does.
+        named: set[str] = set()
+        for line in text.splitlines():
+            line = line.strip()
+            if not line or len(line) > 80:
+                continue
+            key = _CHROME_NAME.sub("", line).strip(" .,|-–—").casefold()
+            for profile in self.sites:
+                names = {n.casefold() for n in (profile.site_name, *profile.domains) if n}
+                names |= {"www." + d.casefold() for d in profile.domains}
+                if key in names:
+                    named.add(profile.name)
+        if len(named) == 1:
+            return next(p for p in self.sites if p.name in named)
         return None
 
     def selectors(self, site_profile: Profile | None, kind: str) -> tuple[str, ...]:
@@ -110,6 +125,11 @@ class ProfileSet:
         """Suffixes of every profile, longest first (safe: each names a site exactly)."""
         out = {s for p in self.sites for s in p.title_suffixes}
         return tuple(sorted(out, key=lambda s: (-len(s), s)))
+
+
+_CHROME_NAME = re.compile(
+    r"(?i)^(?:copyright|©|\(c\)|\s|\d{4}|[-–—,])*|(?:all rights reserved\.?|https?://|/)",
+)
 
 
 def _profile_dirs() -> list[Path]:
