@@ -367,3 +367,27 @@ def test_old_site_copy_named_only_in_its_chrome(run, tmp_path) -> None:  # type:
     assert post["title"] == "Why Students Need Feedback Loops"
     assert post["_source"]["site"] == "competencyworks.org"
     assert "CompetencyWorks" not in post["content_text"]
+
+
+def test_resource_page_chrome_and_labels(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    [post] = _posts(
+        run,
+        tmp_path,
+        """
+        CompetencyWorks Blog
+        Quality Principles for Mastery Systems
+        Report, CompetencyWorks
+        Organization(s): CompetencyWorks
+        Author(s): Kim Alvarez
+        Issue(s): Quality
+        Download PDF
+        This paper offers principles that districts can use to check the quality of their mastery systems, from grading to the design of units.
+        Learn More
+        """,
+    )
+    assert post["title"] == "Quality Principles for Mastery Systems"
+    assert post["authors"] == ["Kim Alvarez"] and post["issues"] == ["Quality"]
+    assert post["_source"]["site"] == "aurora-institute.org"  # only its profile drops that line
+    assert post["content_text"].startswith("This paper offers principles")
+    for chrome in ("CompetencyWorks", "Report,", "Organization", "Download PDF", "Learn More"):
+        assert chrome not in post["content_text"]

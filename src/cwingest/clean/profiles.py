@@ -98,21 +98,29 @@ class ProfileSet:
         for profile in self.sites:
             if any(m.search(head) for m in profile.text_markers):
                 return profile
-        # Else the site that the copy's chrome names on a line of its own ("© 2014 Site",
-        # "site.org"), when exactly one does.
-        named: set[str] = set()
+        # Else the site that the copy's chrome names on lines of its own: its name or
+        # domain ("© 2014 Site", "site.org"), or a line only its profile drops ("Site
+        # Blog"); the site with most such lines, none on a tie.
+        own: dict[str, set[str]] = {}
+        for profile in self.sites:
+            names = {n.casefold() for n in (profile.site_name, *profile.domains) if n}
+            names |= {"www." + d.casefold() for d in profile.domains}
+            others = set(self.generic.drop_lines).union(
+                *(o.drop_lines for o in self.sites if o is not profile)
+            )
+            own[profile.name] = names | (set(profile.drop_lines) - others)
+        hits: dict[str, int] = {}
         for line in text.splitlines():
             line = line.strip()
             if not line or len(line) > 80:
                 continue
             key = _CHROME_NAME.sub("", line).strip(" .,|-–—").casefold()
-            for profile in self.sites:
-                names = {n.casefold() for n in (profile.site_name, *profile.domains) if n}
-                names |= {"www." + d.casefold() for d in profile.domains}
-                if key in names:
-                    named.add(profile.name)
-        if len(named) == 1:
-            return next(p for p in self.sites if p.name in named)
+            for name, keys in own.items():
+                if key in keys or line.casefold() in keys:
+                    hits[name] = hits.get(name, 0) + 1
+        ranked = sorted(hits.items(), key=lambda kv: -kv[1])
+        if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+            return next(p for p in self.sites if p.name == ranked[0][0])
         return None
 
     def selectors(self, site_profile: Profile | None, kind: str) -> tuple[str, ...]:

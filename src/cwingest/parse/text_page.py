@@ -181,6 +181,14 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _POSTED = re.compile(r"^(?:posted|published|updated|date)\s*(?:on)?\s*:?\s*(?P<rest>.+)$", re.I)
+# A label no profile reads ("Organization(s): X", "Resource Type: Report") and a resource's
+# type line ("Report, CompetencyWorks"): page furniture, never a title or text.
+_OTHER_LABEL = re.compile(
+    r"^(?:[A-Z][A-Za-z]{2,20}(?: [A-Za-z]{2,20})?\(s\)\s*:.{0,200}|"
+    r"(?:Resource|Content|Publication|Post) (?:Type|Format)s?\s*:.{0,80}|"
+    r"(?:Report|Brief|Issue Brief|Policy Brief|Webinar|Podcast|Press Release|Case Study|"
+    r"Toolkit|White Paper|Fact Sheet|Presentation)s?,\s+[^,.!?]{2,60})$"
+)
 _DATE_BY = re.compile(
     r"^\s*(?:[,|·•–—-]\s*)?(?:by|von|par|por|door|di|przez)\s*:?\s+(?P<who>[^|]{2,80}?)\s*$",
     re.IGNORECASE,
@@ -474,7 +482,7 @@ def classify(lines: list[str], plist: list[Profile]) -> list[Line]:
         if meta is not None:
             out.append(Line(text, "meta", meta))
             continue
-        if is_chrome(text, plist):
+        if is_chrome(text, plist) or _OTHER_LABEL.match(text):
             out.append(Line(text, "chrome"))
             continue
         if _CAPTION.search(text) and len(_words(text)) <= 20:
