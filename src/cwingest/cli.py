@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
             "writing) as a post of its own instead of a member of the original",
         )
         p.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="parse every input again and rebuild every table, ignoring the parse cache "
+            "under --out/.cache and the check that nothing changed since the last run",
+        )
+        p.add_argument(
             "--include-unpublished",
             action="store_true",
             help="keep drafts, private and pending items of exports, marked with their status",
@@ -150,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 include_unpublished=args.include_unpublished,
                 dedup=_dedup_config(args),
                 guards=guards,
+                cache=not args.no_cache,
             )
         else:
             summary = pipeline.run_backfill(
@@ -161,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                 include_unpublished=args.include_unpublished,
                 dedup=_dedup_config(args),
                 guards=guards,
+                cache=not args.no_cache,
             )
     except KeyboardInterrupt:
         print("cwingest: interrupted; nothing was published", file=sys.stderr)

@@ -18,6 +18,7 @@ import re
 import shutil
 import sqlite3
 import sys
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +32,7 @@ from cwingest import __version__
 from cwingest.acquire import locks
 from cwingest.acquire.files import Unreadable, archive_files
 from cwingest.acquire.rawstore import RawStore, entry_key
+from cwingest.cache import ParseCache, code_version
 from cwingest.clean.boilerplate import Cleaned
 from cwingest.clean.document import clean_document
 from cwingest.clean.profiles import ProfileSet, load_profiles
@@ -77,6 +79,8 @@ class RunSummary:
     rejected: int = 0
     skipped: int = 0
     out: str = ""
+    inputs_parsed: int = 0  # raw inputs parsed by this run (the others came from the cache)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
         """The ``runs`` row."""
@@ -97,6 +101,10 @@ class RunSummary:
             "rejected": self.rejected,
             "skipped": self.skipped,
             "cwingest_version": __version__,
+            "inputs_parsed": self.inputs_parsed,
+            "stage_seconds": json.dumps(
+                {k: round(v, 3) for k, v in self.stage_seconds.items()}, sort_keys=True
+            ),
         }
 
     def render(self) -> str:
@@ -347,9 +355,15 @@ def build(
         Refused: posts the output holds would disappear and ``guards`` does not allow it.
     """
     out.mkdir(parents=True, exist_ok=True)
+    options = options or {}
+    key = _build_key(entries, unreadable or [], options, max_bytes)
+    present = all(store.object_path(e.raw_id).exists() for e in entries)
+    if options.get("cache", True) and present and _unchanged(out, key, summary):
+        return summary
     work = out / f".work-{summary.run_id}"
     work.mkdir()
     writer = TableWriter(out, summary.run_id)
+    (out / BUILD_FILE).unlink(missing_ok=True)  # the tables are about to change
     try:
         _build(
             entries,
@@ -361,7 +375,7 @@ def build(
             unreadable or [],
             workers,
             max_bytes,
-            options or {},
+            options,
             guards or Guards(),
         )
         writer.publish()
@@ -370,7 +384,55 @@ def build(
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    tmp = out / f"{BUILD_FILE}.tmp"
+    tmp.write_text(key, encoding="utf-8")
+    os.replace(tmp, out / BUILD_FILE)
     return summary
+
+
+BUILD_FILE = ".cwingest.build"
+
+
+def _build_key(
+    entries: list[RawInput], unreadable: list[Unreadable], options: dict[str, Any], max_bytes: int
+) -> str:
+    """What the published tables are a function of: the inputs (bytes, URI, fetch time),
+    the code and the options. Equal keys give equal tables (builds are deterministic)."""
+    h = hashlib.sha256(code_version(options, max_bytes).encode())
+    h.update(repr(options.get("dedup") or DedupConfig()).encode())
+    for e in sorted({entry_key(e): e for e in entries}.values(), key=entry_key):
+        h.update(f"{e.raw_id}\0{e.source_uri}\0{e.fetched_at.isoformat()}\n".encode())
+    for u in sorted(unreadable, key=lambda u: u.source_uri):
+        h.update(f"unreadable\0{u.source_uri}\0{u.error}\n".encode())
+    return h.hexdigest()
+
+
+def _unchanged(out: Path, key: str, summary: RunSummary) -> bool:
+    """When the output was built from exactly these inputs by this code with these options,
+    rebuilding would write the same tables: only the run is recorded (``runs``)."""
+    try:
+        if (out / BUILD_FILE).read_text("utf-8") != key:
+            return False
+    except OSError:
+        return False
+    runs = read_table(out, "runs")
+    if runs is None or not all((out / t).exists() for t in TABLES):
+        return False
+    last = max(runs.to_pylist(), key=lambda r: r["finished_at"])
+    for name in ("inputs", "documents", "posts", "duplicates", "rejected", "skipped"):
+        setattr(summary, name, last[name])
+    summary.posts_unchanged = last["posts"]
+    summary.inputs_parsed = 0
+    summary.finished_at = datetime.now(UTC)
+    summary.stage_seconds["publish"] = (summary.finished_at - summary.started_at).total_seconds()
+    writer = TableWriter(out, summary.run_id)
+    try:
+        writer.stage("runs", [*runs.to_pylist(), summary.row()])
+        writer.publish()
+    except BaseException:
+        writer.abort()
+        raise
+    return True
 
 
 def _build(
@@ -391,11 +453,40 @@ def _build(
     for e in entries:  # parse each byte sequence once, under its smallest source URI
         by_raw.setdefault(e.raw_id, e)
     summary.inputs = len(entries) + len(unreadable)
+    clock = time.perf_counter()
     spool = Spool(work / "spool.sqlite")
     outcomes: dict[str, RawOutcome] = {}
-    progress = _progress(len(by_raw), "parse + clean")
     raws = [by_raw[k] for k in sorted(by_raw)]
-    if workers > 1 and len(raws) > 1:
+    # Parse + clean: what the cache holds for an input (same bytes, entry, code and
+    # options) is taken from it; only the rest is parsed. Outcomes are collected in the
+    # inputs' order either way, so the spool is the same as a full build's.
+    cache = (
+        ParseCache(out, code_version(options, max_bytes)) if options.get("cache", True) else None
+    )
+    hits: dict[str, RawOutcome] = {}
+    if cache is not None:
+        for raw in raws:
+            # an input the archive lost is reported as such, whatever the cache holds
+            hit = cache.get(raw, work) if store.object_path(raw.raw_id).exists() else None
+            if hit is not None:
+                hits[raw.raw_id] = hit
+    todo = [raw for raw in raws if raw.raw_id not in hits]
+    summary.inputs_parsed = len(todo)
+    progress = _progress(len(todo), "parse + clean")
+
+    def collect(parsed: Iterator[RawOutcome]) -> None:
+        for raw in raws:
+            outcome = hits.get(raw.raw_id)
+            if outcome is None:
+                outcome = next(parsed)
+                if cache is not None:
+                    cache.put(raw, outcome)
+                if progress:
+                    progress.advance(progress.task_ids[0])
+            spool.add(outcome)
+            outcomes[outcome.raw_id] = outcome
+
+    if workers > 1 and len(todo) > 1:
         # Workers start fresh (spawn: they inherit no lock and no open file) and die with
         # this process (PR_SET_PDEATHSIG), so a killed run leaves nothing behind.
         pool = ProcessPoolExecutor(
@@ -405,17 +496,16 @@ def _build(
             initargs=(os.getpid(),),
         )
         try:
-            results: Iterable[RawOutcome] = pool.map(
+            results: Iterator[RawOutcome] = pool.map(
                 process_raw,
-                raws,
-                [str(store.root)] * len(raws),
-                [max_bytes] * len(raws),
-                [options] * len(raws),
-                [str(work)] * len(raws),
+                todo,
+                [str(store.root)] * len(todo),
+                [max_bytes] * len(todo),
+                [_reader_options(options)] * len(todo),
+                [str(work)] * len(todo),
                 chunksize=4,
             )
-            for outcome in results:
-                _collect(outcome, spool, outcomes, progress)
+            collect(results)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             for proc in list(getattr(pool, "_processes", {}).values()):
@@ -423,12 +513,16 @@ def _build(
             raise
         pool.shutdown(wait=True)
     else:
-        for raw in raws:
-            outcome = process_raw(raw, str(store.root), max_bytes, options, str(work))
-            _collect(outcome, spool, outcomes, progress)
+        reader_options = _reader_options(options)
+        collect(
+            process_raw(raw, str(store.root), max_bytes, reader_options, str(work)) for raw in todo
+        )
     if progress:
         progress.stop()
     spool.db.commit()
+    if cache is not None:
+        cache.prune(raws)
+    clock = _lap(summary, "parse", clock)
 
     # Enrich: resolve names with everything the input set knows.
     index = LookupIndex.build(spool.lookups())
@@ -468,6 +562,7 @@ def _build(
             updates = []
     spool.update(updates, "data")
     summary.documents = len(keys)
+    clock = _lap(summary, "enrich", clock)
 
     # Deduplicate: boilerplate counted over the run, then identities, texts and teasers.
     hashes.freeze()
@@ -506,6 +601,7 @@ def _build(
             "published (give --allow-removals to accept the removals)"
         )
     del new_ids, assignments, posts, keys
+    clock = _lap(summary, "deduplicate", clock)
 
     # Publish.
     previous = _previous_hashes(out)
@@ -563,8 +659,9 @@ def _build(
     )
     writer.stage("authors", _name_rows(author_counts))
     writer.stage("issues", _name_rows(issue_counts))
-    summary.finished_at = datetime.now(UTC)
     writer.stage("post_id_map", id_changes)
+    _lap(summary, "publish", clock)
+    summary.finished_at = datetime.now(UTC)
     runs_before = read_table(out, "runs")
     runs = (runs_before.to_pylist() if runs_before is not None else []) + [summary.row()]
     writer.stage("runs", runs)
@@ -585,13 +682,16 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
 
-def _collect(
-    outcome: RawOutcome, spool: Spool, outcomes: dict[str, RawOutcome], progress: Any
-) -> None:
-    spool.add(outcome)
-    outcomes[outcome.raw_id] = outcome
-    if progress:
-        progress.advance(progress.task_ids[0])
+def _lap(summary: RunSummary, stage: str, since: float) -> float:
+    """Add the seconds since ``since`` to ``stage``'s time; the new start."""
+    now = time.perf_counter()
+    summary.stage_seconds[stage] = summary.stage_seconds.get(stage, 0.0) + now - since
+    return now
+
+
+def _reader_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options readers take (the rest configures later stages)."""
+    return {"include_unpublished": bool(options.get("include_unpublished"))}
 
 
 def _post_id_changes(
@@ -889,6 +989,7 @@ def run_ingest(
     include_unpublished: bool = False,
     dedup: DedupConfig | None = None,
     guards: Guards | None = None,
+    cache: bool = True,
 ) -> RunSummary:
     """Archive files and folders, then rebuild the output from all inputs it holds.
 
@@ -901,6 +1002,9 @@ def run_ingest(
             their status (only published items by default).
         dedup: thresholds and canonical rule of the deduplicate stage.
         guards: what the run may do to posts the output holds, and how long to wait.
+        cache: reuse what earlier runs parsed (``--out/.cache``, keyed by input bytes, code
+            and options) and skip the rebuild when nothing changed; False parses and
+            rebuilds everything (the tables are the same either way).
 
     Raises:
         RunError: the run could not complete (nothing was published).
@@ -908,7 +1012,11 @@ def run_ingest(
     guards = guards or Guards()
     check_paths(paths)
     started = datetime.now(UTC)
-    options: dict[str, Any] = {"include_unpublished": include_unpublished, "dedup": dedup}
+    options: dict[str, Any] = {
+        "include_unpublished": include_unpublished,
+        "dedup": dedup,
+        "cache": cache,
+    }
     summary = RunSummary(
         new_run_id(),
         "ingest",
@@ -948,12 +1056,15 @@ def run_backfill(
     include_unpublished: bool = False,
     dedup: DedupConfig | None = None,
     guards: Guards | None = None,
+    cache: bool = True,
 ) -> RunSummary:
     """Rebuild the output from the raw archive alone (no network, no original files).
 
     Without ``since``/``until`` every archived input is used. With them, the inputs fetched
     in that range are (re)processed together with those the output already holds. A
-    missing or empty archive is an error, never an empty corpus.
+    missing or empty archive is an error, never an empty corpus. Inputs the parse cache
+    holds for this code and these options are not parsed again (``cache=False``, the
+    CLI's ``--no-cache``, parses everything and rebuilds even when nothing changed).
 
     Raises:
         RunError: the run could not complete (nothing was published).
@@ -965,7 +1076,11 @@ def run_backfill(
     if not store.manifest_path.exists():
         raise InputError(f"{raw} is not a cwingest raw archive (no manifest.jsonl), or is empty")
     started = datetime.now(UTC)
-    options: dict[str, Any] = {"include_unpublished": include_unpublished, "dedup": dedup}
+    options: dict[str, Any] = {
+        "include_unpublished": include_unpublished,
+        "dedup": dedup,
+        "cache": cache,
+    }
     summary = RunSummary(
         new_run_id(),
         "backfill",

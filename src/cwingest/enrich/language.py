@@ -8,6 +8,7 @@ undecided text rather than guessing.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 _STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
@@ -31,12 +32,13 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the most likely language, or None when unsure."""
-    words = [w.lower() for w in _WORD.findall(text[:20000])]
-    if len(words) < 8:
+    counts = Counter(_WORD.findall(text[:20000].lower()))
+    words = sum(counts.values())
+    if words < 8:
         return None
-    scores = {lang: sum(1 for w in words if w in sw) for lang, sw in _STOPWORDS.items()}
+    scores = {lang: sum(counts[w] for w in sw if w in counts) for lang, sw in _STOPWORDS.items()}
     best = max(scores, key=lambda k: (scores[k], k))
     ranked = sorted(scores.values(), reverse=True)
-    if ranked[0] < max(3, len(words) * 0.05) or ranked[0] < 1.3 * ranked[1]:
+    if ranked[0] < max(3, words * 0.05) or ranked[0] < 1.3 * ranked[1]:
         return None
     return best

@@ -1,0 +1,153 @@
+"""Whole-process figures of the pipeline beside references measured in the same run.
+
+One JSON line per input form and measure, each in a fresh process so its peak RSS is its
+own::
+
+    python -m benchmarks.run --posts 1500
+
+* ``rest``: a REST dump of N records (list pages of 100) ingested from scratch, beside
+  the floor of reading the same JSON, extracting each content's text with lxml and
+  writing one Parquet file (``ratio`` = cwingest seconds / floor seconds; target 2.5).
+* ``incremental``: a synthetic publication of N posts in every shape (REST pages, WXR,
+  saved pages, captures, text copies, listings): the full build, a rerun with nothing
+  new and a run adding one new input, as percentages of the full build (targets 5 % and
+  10 %), with the run's per-stage seconds.
+
+Benchmarks print figures; tests never time anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rest_dump(folder: Path, n: int) -> None:
+    from benchmarks.bench_pipeline import write_corpus
+
+    write_corpus(folder, n)
+    for copy in folder.glob("copy-*.txt"):  # REST records only
+        copy.unlink()
+
+
+def rest(n: int) -> dict[str, Any]:
+    """cwingest over a REST dump of n records, and the floor over the same files."""
+    import lxml.html
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cwingest.pipeline import run_ingest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _rest_dump(root / "in", n)
+        size = sum(p.stat().st_size for p in (root / "in").iterdir())
+        t0 = time.perf_counter()
+        rows = []
+        for path in sorted((root / "in").iterdir()):
+            for rec in json.loads(path.read_bytes()):
+                html = rec["content"]["rendered"]
+                text = lxml.html.fromstring(html).text_content() if html.strip() else ""
+                rows.append({"id": rec["id"], "title": rec["title"]["rendered"], "text": text})
+        pq.write_table(pa.Table.from_pylist(rows), root / "floor.parquet")
+        floor = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        summary = run_ingest([str(root / "in")], out=root / "out", raw=root / "raw")
+        took = time.perf_counter() - t0
+    return {
+        "form": "rest",
+        "posts": n,
+        "documents": summary.documents,
+        "seconds": round(took, 2),
+        "docs_per_s": round(summary.documents / took, 1),
+        "mb_per_s": round(size / 1e6 / took, 2),
+        "floor_seconds": round(floor, 2),
+        "floor_docs_per_s": round(len(rows) / floor, 1),
+        "ratio": round(took / floor, 2),
+        "target_ratio": 2.5,
+        "stage_seconds": {k: round(v, 2) for k, v in summary.stage_seconds.items()},
+        "peak_rss_mb": round(_peak_mb()),
+    }
+
+
+def incremental(n: int) -> dict[str, Any]:
+    """Full build, rerun with nothing new, one new input: seconds and shares of the full."""
+    from cwingest.pipeline import run_ingest
+    from cwingest.synthetic import write_publication
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_publication(root / "pub", posts=n)
+        size = sum(p.stat().st_size for p in (root / "pub").rglob("*") if p.is_file())
+        out, raw = root / "out", root / "raw"
+
+        def timed(path: Path) -> tuple[float, Any]:
+            t0 = time.perf_counter()
+            summary = run_ingest([str(path)], out=out, raw=raw)
+            return time.perf_counter() - t0, summary
+
+        full, first = timed(root / "pub")
+        rerun, again = timed(root / "pub")
+        new = root / "new.txt"
+        new.write_text(
+            "A Note Nobody Wrote Before\n\nPosted on May 1, 2026 by Kim Alvarez\n\n"
+            "Advisory is where our students set their goals for the year and check them "
+            "every week with an adult who knows them.\n",
+            encoding="utf-8",
+        )
+        one, added = timed(new)
+    return {
+        "form": "incremental",
+        "posts": n,
+        "inputs": first.inputs,
+        "documents": first.documents,
+        "mb": round(size / 1e6, 1),
+        "full_seconds": round(full, 2),
+        "rerun_seconds": round(rerun, 2),
+        "rerun_pct": round(100 * rerun / full, 1),
+        "target_rerun_pct": 5,
+        "one_new_seconds": round(one, 2),
+        "one_new_pct": round(100 * one / full, 1),
+        "target_one_new_pct": 10,
+        "one_new_inputs_parsed": added.inputs_parsed,
+        "full_stage_seconds": {k: round(v, 2) for k, v in first.stage_seconds.items()},
+        "one_new_stage_seconds": {k: round(v, 2) for k, v in added.stage_seconds.items()},
+        "rerun_inputs_parsed": again.inputs_parsed,
+        "peak_rss_mb": round(_peak_mb()),
+    }
+
+
+MEASURES = {"rest": rest, "incremental": incremental}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run each measure in its own process and print its JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1500)
+    parser.add_argument("--only", choices=sorted(MEASURES))
+    parser.add_argument("--one", choices=sorted(MEASURES), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(MEASURES[args.one](args.posts)), flush=True)
+        return
+    for name in [args.only] if args.only else sorted(MEASURES):
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.run", "--one", name, "--posts", str(args.posts)],
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Parse and clean results kept per raw input, so a run re-reads only what is new.
+
+What parsing and cleaning make of a raw input depends only on its bytes (its sha256 is
+its ``raw_id``), on the entry it is read under (source URI and fetch time end up in its
+documents), on the options readers take, and on the code, profiles and libraries that
+did the work. Those are the cache key: ``code_version()`` hashes the package's sources,
+its profiles (bundled and ``CWINGEST_PROFILES``), its schemas and the versions of the
+libraries it depends on, so an upgrade or a profile edit reprocesses everything, as a
+backfill does. The cache lives under the output (``.cache/parse/<version>/``); it is
+safe to delete, and entries of other versions and of inputs the output no longer holds
+are removed at the end of each run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cwingest import __version__
+
+if TYPE_CHECKING:
+    from cwingest.models import RawInput
+    from cwingest.pipeline import RawOutcome
+
+CACHE_DIR = ".cache"
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """Hash of everything in the installed code that decides what a parse produces."""
+    h = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".toml", ".json", ".yaml", ".yml") and path.is_file():
+            h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    try:
+        requires = metadata.requires("cwingest") or []
+    except metadata.PackageNotFoundError:
+        requires = []
+    for req in sorted(requires):
+        dist = req.split(";")[0].split("[")[0]
+        for sep in "<>=!~ ":
+            dist = dist.split(sep)[0]
+        try:
+            h.update(f"{dist}=={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{dist}==absent".encode())
+    return h.hexdigest()
+
+
+def code_version(options: dict[str, Any], max_bytes: int) -> str:
+    """The cache version: code, extra profiles, and the options readers take."""
+    h = hashlib.sha256(_code_digest().encode())
+    for folder in sorted(p for p in os.environ.get("CWINGEST_PROFILES", "").split(":") if p):
+        for path in sorted(Path(folder).glob("*.toml")):
+            h.update(str(path).encode() + b"\0" + path.read_bytes())
+    reader_options = {"include_unpublished": bool(options.get("include_unpublished"))}
+    h.update(json.dumps({**reader_options, "max_bytes": max_bytes}, sort_keys=True).encode())
+    return h.hexdigest()[:20]
+
+
+class ParseCache:
+    """Outcomes and document spools of raw inputs, under ``out/.cache/parse/<version>``."""
+
+    def __init__(self, out: Path, version: str) -> None:
+        self.base = out / CACHE_DIR / "parse"
+        self.root = self.base / version
+        self.version = version
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(raw: RawInput) -> str:
+        """What the cached result depends on besides the code: bytes, URI, fetch time."""
+        text = f"{raw.raw_id}\n{raw.source_uri}\n{raw.fetched_at.isoformat()}"
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def _paths(self, raw: RawInput) -> tuple[Path, Path]:
+        key = self.key(raw)
+        folder = self.root / key[:2]
+        return folder / f"{key}.json", folder / f"{key}.jsonl"
+
+    def get(self, raw: RawInput, work: Path) -> RawOutcome | None:
+        """The cached outcome of ``raw``, its spool file linked into ``work``; or None."""
+        from cwingest.pipeline import RawOutcome
+
+        meta_path, spool_path = self._paths(raw)
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+            target = work / f"{raw.raw_id}.jsonl"
+            _link_or_copy(spool_path, target)
+        except (OSError, json.JSONDecodeError):
+            self.misses += 1
+            return None
+        meta["rejects"] = [tuple(r) for r in meta["rejects"]]
+        meta["fatal"] = tuple(meta["fatal"]) if meta["fatal"] else None
+        meta["spool_file"] = str(target)
+        self.hits += 1
+        return RawOutcome(**meta)
+
+    def put(self, raw: RawInput, outcome: RawOutcome) -> None:
+        """Keep ``outcome`` (call before its spool file is consumed)."""
+        if outcome.fatal and outcome.fatal[0] == "missing raw object":
+            return  # says something about the archive, not about the input
+        meta_path, spool_path = self._paths(raw)
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = spool_path.with_suffix(f".tmp{os.getpid()}")
+        source = Path(outcome.spool_file)
+        if source.exists():
+            _link_or_copy(source, tmp)
+        else:
+            tmp.write_bytes(b"")
+        os.replace(tmp, spool_path)
+        meta = asdict(outcome)
+        meta.pop("spool_file")
+        tmp_meta = meta_path.with_suffix(f".tmp{os.getpid()}")
+        tmp_meta.write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(tmp_meta, meta_path)  # written last: a half-written entry is a miss
+
+    def prune(self, keep: list[RawInput]) -> None:
+        """Remove other versions and inputs not in ``keep``."""
+        if self.base.is_dir():
+            for other in self.base.iterdir():
+                if other.name != self.version:
+                    shutil.rmtree(other, ignore_errors=True)
+        if not self.root.is_dir():
+            return
+        wanted = {self.key(r) for r in keep}
+        for folder in self.root.iterdir():
+            for path in folder.iterdir():
+                if path.name.split(".")[0] not in wanted:
+                    path.unlink(missing_ok=True)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    if target.exists():
+        target.unlink()
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
