@@ -61,7 +61,9 @@ def code_version(options: dict[str, Any], max_bytes: int) -> str:
     for folder in sorted(p for p in os.environ.get("CWINGEST_PROFILES", "").split(":") if p):
         for path in sorted(Path(folder).glob("*.toml")):
             h.update(str(path).encode() + b"\0" + path.read_bytes())
-    reader_options = {"include_unpublished": bool(options.get("include_unpublished"))}
+    from cwingest.pipeline import _reader_options
+
+    reader_options = _reader_options(options)
     h.update(json.dumps({**reader_options, "max_bytes": max_bytes}, sort_keys=True).encode())
     return h.hexdigest()[:20]
 
@@ -75,6 +77,7 @@ class ParseCache:
         self.version = version
         self.hits = 0
         self.misses = 0
+        self.failed = 0
 
     @staticmethod
     def key(raw: RawInput) -> str:
@@ -106,9 +109,17 @@ class ParseCache:
         return RawOutcome(**meta)
 
     def put(self, raw: RawInput, outcome: RawOutcome) -> None:
-        """Keep ``outcome`` (call before its spool file is consumed)."""
+        """Keep ``outcome`` (call before its spool file is consumed). The cache is an
+        optimisation: when it cannot be written (disk full, permissions), the run goes on
+        and the input is parsed again next time."""
         if outcome.fatal and outcome.fatal[0] == "missing raw object":
             return  # says something about the archive, not about the input
+        try:
+            self._put(raw, outcome)
+        except OSError:
+            self.failed += 1
+
+    def _put(self, raw: RawInput, outcome: RawOutcome) -> None:
         meta_path, spool_path = self._paths(raw)
         meta_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = spool_path.with_suffix(f".tmp{os.getpid()}")
@@ -135,7 +146,7 @@ class ParseCache:
         wanted = {self.key(r) for r in keep}
         for folder in self.root.iterdir():
             for path in folder.iterdir():
-                if path.name.split(".")[0] not in wanted:
+                if path.name.split(".")[0] not in wanted or ".tmp" in path.name:
                     path.unlink(missing_ok=True)
 
 

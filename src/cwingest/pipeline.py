@@ -41,7 +41,7 @@ from cwingest.dedup.merge import merge_group, post_id_for, source_row
 from cwingest.dedup.shingles import HashStore, text_signature
 from cwingest.dedup.similarity import DedupConfig, Similarity
 from cwingest.enrich.lookups import LookupIndex
-from cwingest.enrich.metadata import enrich_document
+from cwingest.enrich.metadata import enrich_document, enrich_text
 from cwingest.models import (
     Document,
     InputError,
@@ -145,7 +145,8 @@ _POST_RECORDS = frozenset({"wp_rest_json", "wxr", "feed"})
 
 
 def _spool_document(doc: Document, profiles: ProfileSet, fh: IO[str], outcome: RawOutcome) -> None:
-    """Clean one document and append it to the input's spool file (or record why not)."""
+    """Clean one document, fill what its text alone decides, and append it to the input's
+    spool file (or record why not)."""
     try:
         cleaned = clean_document(doc, profiles)
     except Exception as exc:  # one bad document must not lose the rest of the input
@@ -163,6 +164,7 @@ def _spool_document(doc: Document, profiles: ProfileSet, fh: IO[str], outcome: R
         detail = f"document {doc.index} has no readable text (fewer than 3 words, no title)"
         outcome.rejects.append(("clean", "no content", detail))
         return
+    enrich_text(doc)
     found = {"labels": cleaned.labels, "excerpt_cut": cleaned.excerpt_cut}
     line = {"index": doc.index, "doc": document_to_json(doc), "found": found}
     fh.write(json.dumps(line) + "\n")
@@ -283,11 +285,9 @@ class Spool:
         for site, kind, tax, id_, name, slug, names in self.db.execute("SELECT * FROM lookups"):
             yield Lookup(site, kind, tax, id_, name, slug, json.loads(names))
 
-    def docs(self, order: str = "doc_id") -> Iterator[tuple[str, str, str, str | None]]:
-        """(doc_id, data, labels, post_id) in a stable order."""
-        yield from self.db.execute(
-            f"SELECT doc_id, data, labels, post_id FROM docs ORDER BY {order}"
-        )
+    def docs(self, order: str = "doc_id") -> Iterator[tuple[str, str, str]]:
+        """(doc_id, data, labels) in a stable order."""
+        yield from self.db.execute(f"SELECT doc_id, data, labels FROM docs ORDER BY {order}")
 
     def grouped(self) -> Iterator[tuple[str, str, str, float | None, int]]:
         """(post key, data, relation, similarity, is_primary) in post and rank order."""
@@ -531,7 +531,7 @@ def _build(
     hashes = HashStore(work / "shingles.bin")
     keys: list[DocKey] = []
     updates: list[tuple[str, str]] = []
-    for doc_id, data, labels_json, _ in spool.docs():
+    for doc_id, data, labels_json in spool.docs():
         doc = document_from_json(data)
         found = json.loads(labels_json)
         cleaned = Cleaned([], [], found["labels"], found["excerpt_cut"])
@@ -690,7 +690,7 @@ def _lap(summary: RunSummary, stage: str, since: float) -> float:
 
 
 def _reader_options(options: dict[str, Any]) -> dict[str, Any]:
-    """The options readers take (the rest configures later stages)."""
+    """The options parse and clean take (the rest configures later stages)."""
     return {"include_unpublished": bool(options.get("include_unpublished"))}
 
 

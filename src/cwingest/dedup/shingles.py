@@ -114,6 +114,9 @@ class HashStore:
         self._fh = self.path.open("wb")
         self._para_path = self.path.with_suffix(self.path.suffix + ".paragraphs")
         self._para_fh = self._para_path.open("wb")
+        self._set_path = self.path.with_suffix(self.path.suffix + ".sets")
+        self._set_fh = self._set_path.open("wb")
+        self._set_offsets = array("q", [0])
         self._offsets = array("q", [0])
         self._para_offsets = array("q", [0])
         self._reader: IO[bytes] | None = None
@@ -131,6 +134,9 @@ class HashStore:
         data = np.ascontiguousarray(signature.shingles, dtype=np.uint64)
         self._fh.write(data.tobytes())
         self._offsets.append(self._offsets[-1] + len(data))
+        distinct = np.unique(data)  # sorted once here, read back by get()
+        self._set_fh.write(distinct.tobytes())
+        self._set_offsets.append(self._set_offsets[-1] + len(distinct))
         paras = np.ascontiguousarray(signature.paragraphs, dtype=np.uint64)
         self._para_fh.write(paras.tobytes())
         self._para_offsets.append(self._para_offsets[-1] + len(paras))
@@ -141,8 +147,10 @@ class HashStore:
         if self._reader is None:
             self._fh.close()
             self._para_fh.close()
+            self._set_fh.close()
             self._reader = self.path.open("rb")
             self._para_reader = self._para_path.open("rb")
+            self._set_reader = self._set_path.open("rb")
 
     def sequence(self, i: int) -> np.ndarray:
         """Document ``i``'s shingle hashes in text order.
@@ -173,7 +181,13 @@ class HashStore:
         """Document ``i``'s distinct shingle hashes, sorted (a small cache keeps the last few)."""
         found = self._cache.get(i)
         if found is None:
-            found = np.unique(self.sequence(i))
+            if self._reader is None:
+                self.freeze()
+            start, end = self._set_offsets[i], self._set_offsets[i + 1]
+            if start == end:
+                return _EMPTY
+            data = os.pread(self._set_reader.fileno(), 8 * (end - start), 8 * start)
+            found = np.frombuffer(data, dtype=np.uint64)
             if len(self._cache) >= 256:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[i] = found
@@ -187,7 +201,9 @@ class HashStore:
         """Release the file (the caller removes it with the work folder)."""
         self._fh.close()
         self._para_fh.close()
+        self._set_fh.close()
         if self._reader is not None:
             self._reader.close()
             self._para_reader.close()
+            self._set_reader.close()
         self._cache.clear()

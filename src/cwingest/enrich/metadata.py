@@ -163,10 +163,21 @@ def _resolve_terms(doc: Document, idx: LookupIndex, cleaned: Cleaned) -> dict[st
     return terms
 
 
+def enrich_text(doc: Document) -> None:
+    """Fill what the clean text alone decides: original_source, word count, language and
+    hash. Done once per input, right after cleaning (and cached with it)."""
+    m = _ORIGINAL.search(doc.content_text[:3000])
+    doc.original_source = m.group("src").strip(" ,") if m else None
+    doc.word_count = len(_WORD.findall(doc.content_text))
+    doc.language = detect_language(doc.content_text)
+    doc.content_sha256 = sha256_text(doc.content_text) if doc.content_text else None
+
+
 def enrich_document(
     doc: Document, idx: LookupIndex, profiles: ProfileSet, cleaned: Cleaned
 ) -> None:
-    """Fill title, authors, terms, dates, original_source, language, counts and hash."""
+    """Fill title, authors, terms and dates with what the whole input set knows (users and
+    terms by id); :func:`enrich_text` has filled the rest."""
     plist = profiles_for(doc, profiles)
     site_names = [doc.site_name] if doc.site_name else []
     suffixes = [
@@ -196,11 +207,6 @@ def enrich_document(
     if doc.slug is None and doc.url:
         tail = doc.url.rstrip("/").rsplit("/", 1)[-1]
         doc.slug = tail if tail and "?" not in tail and "." not in tail else None
-    m = _ORIGINAL.search(doc.content_text[:3000])
-    doc.original_source = m.group("src").strip(" ,") if m else None
-    doc.word_count = len(_WORD.findall(doc.content_text))
-    doc.language = detect_language(doc.content_text)
     doc.is_excerpt_only = bool(doc.is_excerpt_only or cleaned.excerpt_cut or doc.truncated)
     if not doc.content_text and doc.excerpt:
         doc.is_excerpt_only = True
-    doc.content_sha256 = sha256_text(doc.content_text) if doc.content_text else None
