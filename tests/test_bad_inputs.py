@@ -83,12 +83,13 @@ def test_huge_input_over_the_limit_is_rejected_not_loaded(tmp_path: Path) -> Non
     from datetime import UTC, datetime
 
     from cwingest.acquire.rawstore import RawStore
+    from cwingest.config import RunConfig
     from cwingest.pipeline import RunSummary, build, new_run_id
 
     store = RawStore(tmp_path / "raw")
     entry = store.put_bytes(b"<p>" + b"x" * 5000 + b"</p>", "file:///big.html")
     summary = RunSummary(new_run_id(), "test", {}, datetime.now(UTC))
-    build([entry], tmp_path / "out", store, summary, max_bytes=1000)
+    build([entry], tmp_path / "out", store, summary, config=RunConfig(max_bytes=1000))
     [r] = table(tmp_path / "out", "rejects")
     assert "exceeds the 1000-byte limit" in r["detail"]
 

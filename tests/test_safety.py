@@ -141,6 +141,7 @@ def test_compressed_inputs_are_read_with_a_bound(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     from cwingest.acquire.rawstore import RawStore
+    from cwingest.config import RunConfig
     from cwingest.pipeline import RunSummary, build, new_run_id
 
     record = {
@@ -161,7 +162,7 @@ def test_compressed_inputs_are_read_with_a_bound(tmp_path: Path) -> None:
         store.put_bytes(b"\x1f\x8b\x08\x00garbage", "file:///in/damaged.gz"),
     ]
     summary = RunSummary(new_run_id(), "test", {}, datetime.now(UTC))
-    build(entries, tmp_path / "out", store, summary, max_bytes=1 << 20)
+    build(entries, tmp_path / "out", store, summary, config=RunConfig(max_bytes=1 << 20))
     raw = {r["source_uri"].rsplit("/", 1)[1]: r for r in table(tmp_path / "out", "raw_records")}
     for name in ("posts.json.gz", "posts.json.bz2", "posts.json.xz"):
         assert (

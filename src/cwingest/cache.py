@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cwingest import __version__
+from cwingest.report import Reject
 
 if TYPE_CHECKING:
     from cwingest.models import RawInput
-    from cwingest.pipeline import RawOutcome
+    from cwingest.parse.stage import RawOutcome
 
 CACHE_DIR = ".cache"
 
@@ -55,15 +56,12 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
-def code_version(options: dict[str, Any], max_bytes: int) -> str:
+def code_version(reader_options: dict[str, Any], max_bytes: int) -> str:
     """The cache version: code, extra profiles, and the options readers take."""
     h = hashlib.sha256(_code_digest().encode())
     for folder in sorted(p for p in os.environ.get("CWINGEST_PROFILES", "").split(":") if p):
         for path in sorted(Path(folder).glob("*.toml")):
             h.update(str(path).encode() + b"\0" + path.read_bytes())
-    from cwingest.pipeline import _reader_options
-
-    reader_options = _reader_options(options)
     h.update(json.dumps({**reader_options, "max_bytes": max_bytes}, sort_keys=True).encode())
     return h.hexdigest()[:20]
 
@@ -92,7 +90,7 @@ class ParseCache:
 
     def get(self, raw: RawInput, work: Path) -> RawOutcome | None:
         """The cached outcome of ``raw``, its spool file linked into ``work``; or None."""
-        from cwingest.pipeline import RawOutcome
+        from cwingest.parse.stage import RawOutcome
 
         meta_path, spool_path = self._paths(raw)
         try:
@@ -102,8 +100,8 @@ class ParseCache:
         except (OSError, json.JSONDecodeError):
             self.misses += 1
             return None
-        meta["rejects"] = [tuple(r) for r in meta["rejects"]]
-        meta["fatal"] = tuple(meta["fatal"]) if meta["fatal"] else None
+        meta["rejects"] = [Reject(**r) for r in meta["rejects"]]
+        meta["fatal"] = Reject(**meta["fatal"]) if meta["fatal"] else None
         meta["spool_file"] = str(target)
         self.hits += 1
         return RawOutcome(**meta)
@@ -112,7 +110,7 @@ class ParseCache:
         """Keep ``outcome`` (call before its spool file is consumed). The cache is an
         optimisation: when it cannot be written (disk full, permissions), the run goes on
         and the input is parsed again next time."""
-        if outcome.fatal and outcome.fatal[0] == "missing raw object":
+        if outcome.fatal and outcome.fatal.error == "missing raw object":
             return  # says something about the archive, not about the input
         try:
             self._put(raw, outcome)

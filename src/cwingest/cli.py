@@ -147,28 +147,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     guards = pipeline.Guards(allow_removals=args.allow_removals, wait=args.wait)
     try:
+        config = pipeline.make_config(
+            workers=args.workers,
+            include_unpublished=args.include_unpublished,
+            dedup=_dedup_config(args),
+            guards=guards,
+            cache=not args.no_cache,
+        )
         if args.command == "ingest":
-            summary = pipeline.run_ingest(
-                args.paths,
-                out=args.out,
-                raw=args.raw,
-                workers=args.workers,
-                include_unpublished=args.include_unpublished,
-                dedup=_dedup_config(args),
-                guards=guards,
-                cache=not args.no_cache,
-            )
+            summary = pipeline.run_ingest(args.paths, out=args.out, raw=args.raw, config=config)
         else:
             summary = pipeline.run_backfill(
-                out=args.out,
-                raw=args.raw,
-                since=args.since,
-                until=args.until,
-                workers=args.workers,
-                include_unpublished=args.include_unpublished,
-                dedup=_dedup_config(args),
-                guards=guards,
-                cache=not args.no_cache,
+                out=args.out, raw=args.raw, since=args.since, until=args.until, config=config
             )
     except KeyboardInterrupt:
         print("cwingest: interrupted; nothing was published", file=sys.stderr)

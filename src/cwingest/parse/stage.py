@@ -1,0 +1,241 @@
+"""The parse stage: one worker call per raw input, in processes when asked.
+
+:func:`process_raw` detects an input's format, parses it and cleans each document it
+yields (:mod:`cwingest.clean.stage`), writing them to a spool file; it never raises for
+bad content, it reports it. :func:`parse_inputs` runs it over the run's inputs, takes
+from the parse cache what it holds (:mod:`cwingest.cache`), and loads every outcome into
+the :class:`~cwingest.spool.Spool` in the inputs' order, so the spool, and everything
+after it, is the same whatever the worker count or the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cwingest.acquire.rawstore import RawStore
+from cwingest.cache import ParseCache, code_version
+from cwingest.clean.profiles import load_profiles
+from cwingest.clean.stage import clean_to_spool
+from cwingest.config import RunConfig
+from cwingest.models import ParseError, RawInput
+from cwingest.parse.base import Payload, detect
+from cwingest.parse.registry import READERS
+from cwingest.report import Reject, StageReport
+from cwingest.spool import Spool
+
+
+@dataclass
+class RawOutcome:
+    """What parsing and cleaning one raw input produced (small and picklable for workers).
+
+    Documents and lookups are not held here: they were written, one JSON line each, to
+    ``spool_file`` as the reader produced them, so memory does not grow with the input.
+    """
+
+    raw_id: str
+    spool_file: str
+    source_format: str | None = None
+    encoding: str | None = None
+    skipped: int = 0
+    skip_reasons: str | None = None  # "attachment=39; nav_menu_item=50"
+    rejects: list[Reject] = field(default_factory=list)  # parts that could not be used
+    fatal: Reject | None = None  # the whole input was rejected
+    partial: bool = False  # part of the input could not be read (see its rejects)
+    docs_count: int = 0
+
+
+def process_raw(
+    raw: RawInput,
+    store_root: str,
+    max_bytes: int,
+    options: dict[str, Any],
+    work_dir: str,
+) -> RawOutcome:
+    """Parse and clean one raw input. Never raises for bad content: it reports it."""
+    store = RawStore(store_root)
+    outcome = RawOutcome(raw_id=raw.raw_id, spool_file=str(Path(work_dir) / f"{raw.raw_id}.jsonl"))
+    path = store.object_path(raw.raw_id)
+    profiles = load_profiles()
+    with open(outcome.spool_file, "w", encoding="utf-8") as fh:
+        if not path.exists():
+            detail = f"{raw.stored_path} is not in the raw archive"
+            outcome.fatal = Reject("parse", "missing raw object", detail)
+            return outcome
+        payload = Payload(
+            raw=raw,
+            opener=lambda: path.open("rb"),
+            max_bytes=max_bytes,
+            options=options,
+            sink=lambda doc: clean_to_spool(doc, profiles, fh, outcome),
+        )
+        try:
+            try:
+                reader = detect(payload, READERS)
+            except ParseError:
+                payload.decoded()  # a more precise reason (empty, binary, undecodable) if any
+                raise
+            outcome.source_format = reader.name
+            result = reader.parse(payload)
+        except ParseError as exc:
+            outcome.fatal = Reject("parse", _error_class(str(exc)), str(exc))
+        except Exception as exc:  # a library choking on odd input must not stop the run
+            detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+            outcome.fatal = Reject("parse", "reader failure", detail)
+        if outcome.fatal:
+            fh.truncate(0)  # a rejected input contributes no document
+            outcome.docs_count = 0
+            outcome.rejects = [r for r in outcome.rejects if r.stage != "clean"]
+            return outcome
+        for doc in result.documents:  # readers that returned documents instead of sinking
+            clean_to_spool(doc, profiles, fh, outcome)
+        for lk in result.lookups:
+            fh.write(
+                json.dumps(
+                    {"lookup": [lk.site, lk.kind, lk.taxonomy, lk.id, lk.name, lk.slug, lk.names]}
+                )
+                + "\n"
+            )
+    if payload._decoded is not None:
+        outcome.encoding = f"{payload._decoded.encoding} ({payload._decoded.method})"
+    if result.source_format != outcome.source_format:  # a container: say what was inside
+        outcome.source_format = f"{outcome.source_format}:{result.source_format}"
+    outcome.skipped = sum(result.skipped.values())
+    if result.skipped:
+        outcome.skip_reasons = "; ".join(f"{k}={v}" for k, v in sorted(result.skipped.items()))
+    outcome.rejects += [Reject("parse", err, detail) for err, detail in result.rejects]
+    outcome.partial = result.partial
+    return outcome
+
+
+def _error_class(reason: str) -> str:
+    return reason.split(":")[0].split(" (")[0][:60]
+
+
+def _progress(total: int, label: str) -> Any:
+    """A rich progress bar on a terminal (not in CI), else None."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    )
+    progress.start()
+    progress.add_task(label, total=total)
+    return progress
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: die with the parent, and leave Ctrl-C to it."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: killed when the parent dies
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
+        pass
+    if os.getppid() != parent:  # the parent died before we got here
+        os._exit(1)
+
+
+def parse_inputs(
+    raws: list[RawInput], store: RawStore, out: Path, work: Path, config: RunConfig
+) -> tuple[Spool, dict[str, RawOutcome], StageReport]:
+    """Parse and clean ``raws`` (each byte sequence once) into a spool under ``work``.
+
+    What the cache holds for an input (same bytes, entry, code and options) is taken from
+    it, unless the archive lost the input; only the rest is parsed.
+    """
+    started = time.perf_counter()
+    spool = Spool(work / "spool.sqlite")
+    outcomes: dict[str, RawOutcome] = {}
+    options = config.reader_options()
+    cache = ParseCache(out, code_version(options, config.max_bytes)) if config.cache else None
+    hits: dict[str, RawOutcome] = {}
+    if cache is not None:
+        for raw in raws:
+            # an input the archive lost is reported as such, whatever the cache holds
+            hit = cache.get(raw, work) if store.object_path(raw.raw_id).exists() else None
+            if hit is not None:
+                hits[raw.raw_id] = hit
+    todo = [raw for raw in raws if raw.raw_id not in hits]
+    progress = _progress(len(todo), "parse + clean")
+
+    def collect(parsed: Iterator[RawOutcome]) -> None:
+        for raw in raws:
+            outcome = hits.get(raw.raw_id)
+            if outcome is None:
+                outcome = next(parsed)
+                if cache is not None:
+                    cache.put(raw, outcome)
+                if progress:
+                    progress.advance(progress.task_ids[0])
+            spool.add(outcome)
+            outcomes[outcome.raw_id] = outcome
+
+    if config.workers > 1 and len(todo) > 1:
+        # Workers start fresh (spawn: they inherit no lock and no open file) and die with
+        # this process (PR_SET_PDEATHSIG), so a killed run leaves nothing behind.
+        pool = ProcessPoolExecutor(
+            max_workers=config.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        )
+        try:
+            results: Iterator[RawOutcome] = pool.map(
+                process_raw,
+                todo,
+                [str(store.root)] * len(todo),
+                [config.max_bytes] * len(todo),
+                [options] * len(todo),
+                [str(work)] * len(todo),
+                chunksize=4,
+            )
+            collect(results)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.kill()
+            raise
+        pool.shutdown(wait=True)
+    else:
+        collect(
+            process_raw(raw, str(store.root), config.max_bytes, options, str(work)) for raw in todo
+        )
+    if progress:
+        progress.stop()
+    spool.db.commit()
+    if cache is not None:
+        cache.prune(raws)
+    report = StageReport("parse")
+    report.counts = {
+        "inputs": len(raws),
+        "parsed": len(todo),
+        "cached": len(hits),
+        "documents": sum(o.docs_count for o in outcomes.values()),
+        "rejected_inputs": sum(1 for o in outcomes.values() if o.fatal),
+    }
+    for o in outcomes.values():
+        if o.skip_reasons:
+            for part in o.skip_reasons.split("; "):
+                reason, _, n = part.rpartition("=")
+                report.skipped[reason] = report.skipped.get(reason, 0) + int(n)
+        report.rejects += ([o.fatal] if o.fatal else []) + o.rejects
+    report.seconds = time.perf_counter() - started
+    return spool, outcomes, report

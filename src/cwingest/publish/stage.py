@@ -1,0 +1,239 @@
+"""The publish stage: the curated tables, written as new versions and switched at once.
+
+Posts are merged from their documents in post order (:func:`cwingest.dedup.merge.merge_group`),
+their sources, the raw records and rejects, the authors and issues, and the post id map
+are staged with the :class:`~cwingest.publish.writer.TableWriter`, checked against their
+schemas; the caller switches them all (``runs`` last, once the run's figures are known).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cwingest.acquire.files import Unreadable
+from cwingest.dedup.merge import merge_group, source_row
+from cwingest.models import Document, RawInput, document_from_json
+from cwingest.publish.writer import TableWriter, read_table
+from cwingest.report import StageReport
+from cwingest.spool import Spool
+from cwingest.util import slugify
+
+if TYPE_CHECKING:
+    from cwingest.parse.stage import RawOutcome
+
+
+def publish_tables(
+    writer: TableWriter,
+    spool: Spool,
+    out: Path,
+    entries: list[RawInput],
+    outcomes: dict[str, RawOutcome],
+    unreadable: list[Unreadable],
+    id_changes: list[dict[str, Any]],
+) -> StageReport:
+    """Stage every curated table but ``runs``; counts posts new, updated and unchanged
+    against the published version."""
+    started = time.perf_counter()
+    previous = _previous_hashes(out)
+    stats = {"new": 0, "updated": 0, "unchanged": 0}
+    author_counts: dict[str, tuple[str, int]] = {}
+    issue_counts: dict[str, tuple[str, int]] = {}
+
+    def post_rows() -> Iterator[dict[str, Any]]:
+        group: list[tuple[Document, str, float | None, bool]] = []
+        current = None
+        for post_key, data, relation, sim, is_primary in spool.grouped():
+            pid = str(post_key).split(":")[0]
+            if current is not None and pid != current:
+                yield emit(current, group)
+                group = []
+            current = pid
+            group.append((document_from_json(data), relation, sim, bool(is_primary)))
+        if current is not None:
+            yield emit(current, group)
+
+    def emit(pid: str, members: list[tuple[Document, str, float | None, bool]]) -> dict[str, Any]:
+        docs = [m[0] for m in members]
+        row = merge_group(pid, docs, [m[3] for m in members])
+        spool.add_sources([source_row(pid, d, rel, sim) for d, rel, sim, _ in members])
+        digest = _row_hash(row)
+        old = previous.get(pid)
+        stats["new" if old is None else "unchanged" if old == digest else "updated"] += 1
+        for name in row["authors"]:
+            _count(author_counts, name)
+        for name in row["issues"]:
+            _count(issue_counts, name)
+        return row
+
+    posts = writer.stage("posts", post_rows())
+    writer.stage("post_sources", spool.sources())
+    spool.close()
+    raw_rows, reject_rows, skipped = raw_and_reject_rows(entries, outcomes, unreadable)
+    writer.stage("raw_records", raw_rows)
+    writer.stage(
+        "rejects",
+        sorted(
+            reject_rows,
+            key=lambda r: tuple(
+                str(r[k]) for k in ("source_uri", "raw_id", "stage", "error", "detail")
+            ),
+        ),
+    )
+    writer.stage("authors", _name_rows(author_counts))
+    writer.stage("issues", _name_rows(issue_counts))
+    writer.stage("post_id_map", id_changes)
+    report = StageReport("publish")
+    report.counts = {
+        "posts": posts,
+        "new": stats["new"],
+        "updated": stats["updated"],
+        "unchanged": stats["unchanged"],
+        "rejected": len(reject_rows),
+        "skipped": skipped,
+    }
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def post_id_changes(
+    out: Path, new_ids: dict[str, str], run_id: str, started_at: datetime
+) -> list[dict[str, Any]]:
+    """Earlier mapping rows, plus one per post id of the previous run that no longer exists."""
+    before = read_table(out, "post_id_map")
+    rows: list[dict[str, Any]] = before.to_pylist() if before is not None else []
+    sources = read_table(out, "post_sources", columns=["post_id", "raw_id", "doc_index"])
+    if sources is None:
+        return rows
+    current = set(new_ids.values())
+    old_docs: dict[str, list[str]] = {}
+    for r in sources.to_pylist():
+        old_docs.setdefault(r["post_id"], []).append(f"{r['raw_id']}:{r['doc_index']}")
+    for old in sorted(set(old_docs) - current):
+        targets = sorted({new_ids[d] for d in old_docs[old] if d in new_ids})
+        rows.append(
+            {
+                "old_post_id": old,
+                "new_post_id": targets[0] if len(targets) == 1 else None,
+                "run_id": run_id,
+                "changed_at": started_at,
+                "reason": "merged" if len(targets) == 1 else "split" if targets else "removed",
+            }
+        )
+    return rows
+
+
+def _count(counter: dict[str, tuple[str, int]], name: str) -> None:
+    key = slugify(name) or name.casefold()
+    shown, n = counter.get(key, (name, 0))
+    counter[key] = (min(shown, name), n + 1)
+
+
+def _name_rows(counter: dict[str, tuple[str, int]]) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "slug": slug, "post_count": n} for slug, (name, n) in sorted(counter.items())
+    ]
+
+
+def _row_hash(row: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _previous_hashes(out: Path) -> dict[str, str]:
+    """post_id -> hash of the published row, read in batches (texts are not kept)."""
+    import pyarrow.parquet as pq
+
+    path = out / "posts"
+    if not path.exists():
+        return {}
+    hashes: dict[str, str] = {}
+    for part in sorted(path.glob("*.parquet")):
+        for batch in pq.ParquetFile(part).iter_batches(batch_size=2000):
+            for row in batch.to_pylist():
+                hashes[row["post_id"]] = _row_hash(row)
+    return hashes
+
+
+def raw_and_reject_rows(
+    entries: list[RawInput], outcomes: dict[str, RawOutcome], unreadable: list[Unreadable]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    raw_rows: list[dict[str, Any]] = []
+    reject_rows: list[dict[str, Any]] = []
+    skipped = 0
+    first_uri: dict[str, str] = {}
+    for e in entries:
+        first_uri.setdefault(e.raw_id, e.source_uri)
+    for e in entries:
+        o = outcomes[e.raw_id]
+        parsed_here = first_uri[e.raw_id] == e.source_uri
+        raw_rows.append(
+            {
+                "raw_id": e.raw_id,
+                "source_uri": e.source_uri,
+                "source_format": o.source_format,
+                "encoding": o.encoding,
+                "fetched_at": e.fetched_at,
+                "byte_size": e.byte_size,
+                "stored_path": e.stored_path,
+                "documents": o.docs_count,
+                "skipped": o.skipped,
+                "skip_reasons": o.skip_reasons,
+                "status": "rejected" if o.fatal else "partial" if o.partial else "parsed",
+            }
+        )
+        if not parsed_here:
+            continue
+        skipped += o.skipped
+        for r in ([o.fatal] if o.fatal else []) + o.rejects:
+            reject_rows.append(
+                {
+                    "raw_id": e.raw_id,
+                    "source_uri": e.source_uri,
+                    "stage": r.stage,
+                    "error": r.error,
+                    "detail": r.detail,
+                }
+            )
+    for u in unreadable:
+        raw_rows.append(
+            {
+                "raw_id": None,
+                "source_uri": u.source_uri,
+                "source_format": None,
+                "encoding": None,
+                "fetched_at": None,
+                "byte_size": None,
+                "stored_path": None,
+                "documents": 0,
+                "skipped": 0,
+                "skip_reasons": None,
+                "status": "rejected",
+            }
+        )
+        reject_rows.append(
+            {
+                "raw_id": None,
+                "source_uri": u.source_uri,
+                "stage": "acquire",
+                "error": u.error,
+                "detail": u.detail,
+            }
+        )
+    raw_rows.sort(key=lambda r: (r["source_uri"], r["raw_id"] or ""))
+    return raw_rows, _unique(reject_rows), skipped
+
+
+def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for r in rows:
+        key = tuple(str(r[k]) for k in ("raw_id", "source_uri", "stage", "error", "detail"))
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
