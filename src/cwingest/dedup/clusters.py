@@ -39,21 +39,13 @@ from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from cwingest.dedup.similarity import DedupConfig, Similarity
+from cwingest.parse.base import format_ranks
+from cwingest.parse.registry import READERS
 from cwingest.util import unwrap_wayback
 
-# How much a format usually knows about a post, richest first (canonical rule tie-break).
-FORMAT_RICHNESS = {
-    "wp_rest_json": 5,
-    "wxr": 5,
-    "html": 4,
-    "warc_html": 4,
-    "warc_wp_rest_json": 4,
-    "feed": 3,
-    "text": 2,
-    "html_listing": 1,
-    "warc_html_listing": 1,
-    "text_listing": 1,
-}
+# How much a format usually knows about a post, richest first (canonical rule tie-break):
+# each reader declares the formats it gives (``FORMATS``).
+FORMAT_RICHNESS = format_ranks(READERS)
 LISTING_FORMATS = frozenset(f for f, rank in FORMAT_RICHNESS.items() if rank == 1)
 
 RELATIONS = (

@@ -1,15 +1,22 @@
 """The one small contract every input format implements, and the registry that picks one.
 
-A reader is a module-level object with a ``name``, a ``sniff()`` that scores how much an
-input looks like its format (from content, never from the file name) and a ``parse()``
-that turns one raw input into documents. Adding a format means writing one module and
-listing its reader in :data:`READERS`; nothing else in the pipeline changes.
+A reader is a module with a ``name``, ``FORMATS`` (the ``source_format`` values its
+documents carry, each with how much such a document usually knows about a post: its
+rank when copies of one post are compared), a ``sniff()`` that scores how much an input
+looks like its format (from content, never from the file name) and a ``parse()`` that
+turns one raw input into documents. The helpers here do the rest: :func:`new_document`
+starts a document from the payload, :func:`nested_payload` wraps the bytes a container
+holds (a compressed file, a WARC record, an HTTP response) so any reader can parse them.
+Adding a format means writing one module and listing it in
+:data:`cwingest.parse.registry.READERS`; nothing else in the pipeline changes.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Any, Protocol
 
 from cwingest.models import Document, ParseError, ParseResult, RawInput
@@ -104,6 +111,7 @@ class Reader(Protocol):
     """What an input-format module provides."""
 
     name: str
+    FORMATS: dict[str, int]
 
     def sniff(self, payload: Payload) -> int:
         """0 when the input is not this format, else a confidence (higher wins)."""
@@ -112,6 +120,59 @@ class Reader(Protocol):
     def parse(self, payload: Payload) -> ParseResult:
         """Turn the input into documents; raise :class:`ParseError` when nothing is usable."""
         ...
+
+
+def new_document(
+    payload: Payload, result: ParseResult, source_format: str, **fields: Any
+) -> Document:
+    """A document of ``payload``'s raw input, numbered after those ``result`` emitted."""
+    fields.setdefault("index", result.emitted)
+    return Document(
+        raw_id=payload.raw.raw_id,
+        source_uri=payload.raw.source_uri,
+        source_format=source_format,
+        fetched_at=payload.raw.fetched_at,
+        **fields,
+    )
+
+
+def nested_payload(
+    payload: Payload,
+    data: bytes,
+    context: dict[str, Any] | None = None,
+    fetched_at: datetime | None = None,
+    options: dict[str, Any] | None = None,
+    sink: Callable[[Document], None] | None = None,
+) -> Payload:
+    """The bytes a container holds, as a payload of the same raw input (its documents
+    keep the container's raw id and URI; ``context`` replaces its provenance)."""
+    inner_raw = RawInput(
+        raw_id=payload.raw.raw_id,
+        source_uri=payload.raw.source_uri,
+        fetched_at=fetched_at or payload.raw.fetched_at,
+        byte_size=len(data),
+        stored_path=payload.raw.stored_path,
+        context=payload.raw.context if context is None else context,
+    )
+    inner = Payload(
+        raw=inner_raw,
+        opener=lambda: io.BytesIO(data),
+        max_bytes=payload.max_bytes,
+        options=payload.options if options is None else options,
+        sink=payload.sink if sink is None else sink,
+    )
+    inner._data = data
+    return inner
+
+
+def format_ranks(readers: list[Reader]) -> dict[str, int]:
+    """Every ``source_format`` the readers give, with its rank; a web-archive capture of
+    a format (``warc_…``) knows what was served, at most what a saved page knows (4)."""
+    ranks: dict[str, int] = {}
+    for reader in readers:
+        ranks.update(getattr(reader, "FORMATS", {}))
+    ranks.update({f"warc_{f}": min(r, 4) for f, r in list(ranks.items())})
+    return ranks
 
 
 def detect(payload: Payload, readers: list[Reader]) -> Reader:

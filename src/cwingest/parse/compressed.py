@@ -15,10 +15,11 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, Any
 
-from cwingest.models import ParseError, ParseResult, RawInput
-from cwingest.parse.base import Payload, detect
+from cwingest.models import ParseError, ParseResult
+from cwingest.parse.base import Payload, detect, nested_payload
 
 name = "compressed"
+FORMATS: dict[str, int] = {}  # a container: its content keeps its own format
 
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
 CHUNK = 1 << 16
@@ -93,29 +94,10 @@ def parse(payload: Payload) -> ParseResult:
     data = decompress(payload)
     if not data.strip():
         raise ParseError("compressed input is empty")
-    inner_raw = RawInput(
-        raw_id=payload.raw.raw_id,
-        source_uri=payload.raw.source_uri,
-        fetched_at=payload.raw.fetched_at,
-        byte_size=len(data),
-        stored_path=payload.raw.stored_path,
-        context=payload.raw.context,
-    )
-    inner = Payload(
-        raw=inner_raw,
-        opener=lambda: _stream(data),
-        max_bytes=payload.max_bytes,
-        options=payload.options,
-        sink=payload.sink,
-    )
-    inner._data = data
+    inner = nested_payload(payload, data)
     try:
         reader = detect(inner, [r for r in READERS if r.name != name])
     except ParseError:
         inner.decoded()  # a precise reason (binary, undecodable) when there is one
         raise
     return reader.parse(inner)
-
-
-def _stream(data: bytes) -> Any:
-    return io.BytesIO(data)

@@ -17,12 +17,13 @@ from typing import Any
 from lxml import etree
 
 from cwingest.models import Document, ParseResult
-from cwingest.parse.base import Payload
+from cwingest.parse.base import Payload, new_document
 from cwingest.parse.wxr import CONTENT_NS, DC_NS
 from cwingest.parse.xml_stream import broken_xml, free, iter_end_elements, local_name, namespace
 from cwingest.util import site_of
 
 name = "feed"
+FORMATS = {"feed": 3}  # a feed item (often an excerpt)
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _GUID_ID = re.compile(r"[?&]p=(\d+)")
@@ -79,12 +80,10 @@ def parse(payload: Payload) -> ParseResult:
 
 
 def _new_doc(payload: Payload, result: ParseResult, url: str | None, guid: str | None) -> Document:
-    doc = Document(
-        raw_id=payload.raw.raw_id,
-        source_uri=payload.raw.source_uri,
-        source_format=name,
-        index=result.emitted,
-        fetched_at=payload.raw.fetched_at,
+    doc = new_document(
+        payload,
+        result,
+        name,
         site=site_of(url) or site_of(guid),
         url=url,
         guid=guid,

@@ -22,7 +22,7 @@ from cwingest.clean.html_text import parse_html
 from cwingest.clean.profiles import load_profiles
 from cwingest.enrich.names import person_names
 from cwingest.models import Document, ParseError, ParseResult
-from cwingest.parse.base import Payload
+from cwingest.parse.base import Payload, new_document
 from cwingest.parse.seo import graph_authors, head_authors
 from cwingest.parse.wp_classes import (
     class_value,
@@ -33,6 +33,7 @@ from cwingest.parse.wp_classes import (
 from cwingest.util import site_of, unwrap_wayback
 
 name = "html"
+FORMATS = {"html": 4, "html_listing": 1}  # a saved page; a listing teaser
 
 _ENTRY_SELECTORS = "article, .hentry, .type-post, .post"
 _HTML_START = re.compile(r"(?i)<!doctype\s+html|<html[\s>]")
@@ -287,12 +288,10 @@ def _single(
     body = root.find(".//body")
     article = _select(root, ("article.hentry", "article", ".hentry")) if body is not None else None
     classes = _classes(body) + _classes(article)
-    doc = Document(
-        raw_id=payload.raw.raw_id,
-        source_uri=payload.raw.source_uri,
-        source_format=name,
-        index=result.emitted,
-        fetched_at=payload.raw.fetched_at,
+    doc = new_document(
+        payload,
+        result,
+        name,
         site=site,
         url=url,
     )
@@ -582,12 +581,10 @@ def _listing_entry(
         return None
     link = title_el.xpath(".//a/@href") or entry.xpath(".//a[@rel='bookmark']/@href")
     url = str(link[0]) if link else None
-    doc = Document(
-        raw_id=payload.raw.raw_id,
-        source_uri=payload.raw.source_uri,
-        source_format="html_listing",
-        index=result.emitted,
-        fetched_at=payload.raw.fetched_at,
+    doc = new_document(
+        payload,
+        result,
+        "html_listing",
         site=site_of(url) or site,
         url=url,
         title_raw=title_el.text_content().strip(),

@@ -12,10 +12,11 @@ import json
 import re
 from typing import Any
 
-from cwingest.models import ParseError, ParseResult, RawInput
-from cwingest.parse.base import Payload, detect
+from cwingest.models import ParseError, ParseResult
+from cwingest.parse.base import Payload, detect, nested_payload
 
 name = "http_record"
+FORMATS: dict[str, int] = {}  # a container: its body keeps its own format
 
 _ENVELOPE = re.compile(r'^\s*\{\s*"(?:url|method|status|reason|headers)"\s*:')
 
@@ -51,26 +52,12 @@ def parse(payload: Payload) -> ParseResult:
     headers: dict[str, Any] = env["headers"] if isinstance(env.get("headers"), dict) else {}
     content_type = env.get("content_type") or _header(headers, "content-type") or ""
     body = env["body"].encode("utf-8")
-    inner_raw = RawInput(
-        raw_id=payload.raw.raw_id,
-        source_uri=payload.raw.source_uri,
-        fetched_at=payload.raw.fetched_at,
-        byte_size=len(body),
-        stored_path=payload.raw.stored_path,
-        context={
-            **payload.raw.context,
-            "url": env.get("url"),
-            "content_type": "text/plain; charset=utf-8",
-        },
-    )
-    inner = Payload(
-        raw=inner_raw,
-        opener=lambda: _bytes_io(body),
-        max_bytes=payload.max_bytes,
-        options=payload.options,
-        sink=payload.sink,
-    )
-    inner._data = body
+    context = {
+        **payload.raw.context,
+        "url": env.get("url"),
+        "content_type": "text/plain; charset=utf-8",
+    }
+    inner = nested_payload(payload, body, context=context)
     readers = [r for r in READERS if r.name != name]
     try:
         reader = detect(inner, readers)
@@ -91,9 +78,3 @@ def _header(headers: dict[str, Any], key: str) -> str | None:
         if k.lower() == key:
             return str(v)
     return None
-
-
-def _bytes_io(data: bytes) -> Any:
-    import io
-
-    return io.BytesIO(data)

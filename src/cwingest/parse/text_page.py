@@ -32,10 +32,11 @@ from cwingest.clean.boilerplate import is_chrome, parse_label, split_names
 from cwingest.clean.profiles import Profile, load_profiles
 from cwingest.enrich.names import person_names
 from cwingest.models import Document, ParseError, ParseResult
-from cwingest.parse.base import Payload
+from cwingest.parse.base import Payload, new_document
 from cwingest.util import MONTH_PATTERN
 
 name = "text"
+FORMATS = {"text": 2, "text_listing": 1}  # a text copy; a listing entry
 
 # -- dates -----------------------------------------------------------------------------
 
@@ -1010,11 +1011,9 @@ def _strip_continue(text: str, title: str) -> tuple[str, bool]:
 
 
 def _new_doc(payload: Payload, result: ParseResult, fmt: str, site: str | None) -> Document:
-    return Document(
-        raw_id=payload.raw.raw_id,
-        source_uri=payload.raw.source_uri,
-        source_format=fmt,
-        index=result.emitted,
-        fetched_at=payload.raw.fetched_at,
+    return new_document(
+        payload,
+        result,
+        fmt,
         site=site,
     )

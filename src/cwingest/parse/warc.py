@@ -12,19 +12,19 @@ types and record types are counted as skipped, not rejected.
 from __future__ import annotations
 
 import contextlib
-import io
 import zlib
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
-from cwingest.models import ParseError, ParseResult, RawInput
-from cwingest.parse.base import Payload
+from cwingest.models import ParseError, ParseResult
+from cwingest.parse.base import Payload, nested_payload
 
 name = "warc"
+FORMATS: dict[str, int] = {}  # a container: its records keep their own formats
 
 MAX_BODY = 32 * 1024 * 1024  # decoded bytes per record; larger bodies are refused
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -184,28 +184,20 @@ def _parse_body(
     if date:
         with contextlib.suppress(ValueError):
             fetched_at = datetime.fromisoformat(date.replace("Z", "+00:00"))
-    inner_raw = RawInput(
-        raw_id=payload.raw.raw_id,
-        source_uri=payload.raw.source_uri,
-        fetched_at=fetched_at,
-        byte_size=len(body),
-        stored_path=payload.raw.stored_path,
-        context={"url": uri, "content_type": content_type or media},
-    )
 
     def forward(doc: Any) -> None:
         doc.url = doc.url or uri
         doc.source_format = "warc_" + doc.source_format
         result.add(doc)
 
-    inner = Payload(
-        raw=inner_raw,
-        opener=lambda: _stream(body),
-        max_bytes=payload.max_bytes,
+    inner = nested_payload(
+        payload,
+        body,
+        context={"url": uri, "content_type": content_type or media},
+        fetched_at=fetched_at,
         options={**payload.options, "classify_pages": False},
         sink=forward,
     )
-    inner._data = body
     inner_result = reader.parse(inner)
     for doc in inner_result.documents:
         forward(doc)
@@ -213,7 +205,3 @@ def _parse_body(
     for reason, n in inner_result.skipped.items():
         result.skip(reason, n)
     result.rejects.extend(inner_result.rejects)
-
-
-def _stream(data: bytes) -> IO[bytes]:
-    return io.BytesIO(data)

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from cwingest.enrich.names import AUTHOR_TAXONOMY
 from cwingest.models import Document, Lookup, ParseError, ParseResult
-from cwingest.parse.base import Payload
+from cwingest.parse.base import Payload, new_document
 from cwingest.parse.lenient_json import MAX_FAILURES, salvage
 from cwingest.parse.seo import seo_authors
 from cwingest.parse.wp_classes import (
@@ -28,6 +28,7 @@ from cwingest.parse.wp_classes import (
 from cwingest.util import site_of
 
 name = "wp_rest_json"
+FORMATS = {"wp_rest_json": 5}  # a post record as WordPress serves it
 
 _JS_ASSIGN = re.compile(
     r"^[ \t]*(?:var[ \t]+)?[A-Za-z_$][\w$.]*(?:\[[^\]\n]*\])?[ \t]*=[ \t]*(?=[\[{])", re.M
@@ -307,12 +308,11 @@ def record_to_document(
     url = obj.get("link") if isinstance(obj.get("link"), str) else None
     guid = _rendered(obj.get("guid"))
     site = site_of(url or guid or fallback_url)
-    doc = Document(
-        raw_id=payload.raw.raw_id,
-        source_uri=payload.raw.source_uri,
-        source_format=name,
+    doc = new_document(
+        payload,
+        result,
+        name,
         index=index,
-        fetched_at=payload.raw.fetched_at,
         site=site,
         wp_id=wp_id,
         post_type=post_type,

@@ -21,13 +21,14 @@ from typing import Any
 
 from lxml import etree
 
-from cwingest.models import Document, Lookup, ParseError, ParseResult
+from cwingest.models import Lookup, ParseError, ParseResult
 from cwingest.parse import xml_items
-from cwingest.parse.base import Payload
+from cwingest.parse.base import Payload, new_document
 from cwingest.parse.xml_stream import local_name, namespace, refuse_entity_declarations
 from cwingest.util import site_of
 
 name = "wxr"
+FORMATS = {"wxr": 5}  # a post record as WordPress exports it
 
 _WXR_NS = re.compile(r"^https?://wordpress\.org/export/1\.\d+/$")
 _EXCERPT_NS = re.compile(
@@ -243,12 +244,10 @@ def _item(
     content = _child(el, lambda ns: ns == CONTENT_NS, "encoded")
     excerpt = _child(el, lambda ns: bool(_EXCERPT_NS.search(ns)), "encoded")
     creator = _child(el, lambda ns: ns == DC_NS, "creator")
-    doc = Document(
-        raw_id=payload.raw.raw_id,
-        source_uri=payload.raw.source_uri,
-        source_format=name,
-        index=result.emitted,
-        fetched_at=payload.raw.fetched_at,
+    doc = new_document(
+        payload,
+        result,
+        name,
         site=site,
         wp_id=int(post_id) if post_id and post_id.isdigit() else None,
         post_type=post_type,
