@@ -1,12 +1,13 @@
-"""The ``cwingest`` command line: ingest, backfill (crawl lands with the crawler)."""
+"""The ``cwingest`` command line: ingest, crawl, backfill."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cwingest import __version__
+from cwingest.acquire.crawl import CrawlOptions
 from cwingest.dedup.clusters import CANONICAL_CRITERIA
 from cwingest.dedup.similarity import DedupConfig
 from cwingest.models import RunError
@@ -106,6 +107,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(ingest)
 
+    crawl = sub.add_parser(
+        "crawl", help="crawl a WordPress site's REST API (politely, archived as WARC)"
+    )
+    crawl.add_argument("site", help="the site's home URL, e.g. https://aurora-institute.org")
+    crawl.add_argument(
+        "--post-type",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="only this post type (slug or rest_base; repeat for several; default: every "
+        "content type the site lists)",
+    )
+    crawl.add_argument(
+        "--since", type=_iso_date, help="fetch what was modified since this date (not the cursor)"
+    )
+    crawl.add_argument("--full", action="store_true", help="fetch every post (not the cursor)")
+    crawl.add_argument(
+        "--rate",
+        type=float,
+        default=CrawlOptions.rate,
+        help="requests per second at most (robots.txt may ask for less; default: %(default)s)",
+    )
+    crawl.add_argument(
+        "--lag-hours",
+        type=float,
+        default=CrawlOptions.lag.total_seconds() / 3600,
+        help="how far before the cursor each incremental crawl looks again (default: %(default)s)",
+    )
+    crawl.add_argument(
+        "--contact",
+        default=CrawlOptions.contact,
+        help="URL or e-mail in the User-Agent, so site owners can reach you",
+    )
+    common(crawl)
+
     backfill = sub.add_parser(
         "backfill", help="rebuild curated tables from the raw archive, no network"
     )
@@ -156,6 +192,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.command == "ingest":
             summary = pipeline.run_ingest(args.paths, out=args.out, raw=args.raw, config=config)
+        elif args.command == "crawl":
+            options = CrawlOptions(
+                post_types=tuple(args.post_type),
+                since=args.since,
+                full=args.full,
+                rate=args.rate,
+                lag=timedelta(hours=args.lag_hours),
+                contact=args.contact,
+            )
+            summary = pipeline.run_crawl(
+                args.site, out=args.out, raw=args.raw, options=options, config=config
+            )
         else:
             summary = pipeline.run_backfill(
                 out=args.out, raw=args.raw, since=args.since, until=args.until, config=config

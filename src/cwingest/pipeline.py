@@ -29,9 +29,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cwingest import __version__
 from cwingest.acquire import locks
+from cwingest.acquire.crawl import CrawlError, CrawlOptions, CrawlStats, Fetcher, crawl_site
 from cwingest.acquire.files import Unreadable, archive_files
 from cwingest.acquire.rawstore import RawStore, entry_key
 from cwingest.cache import code_version
@@ -71,6 +73,8 @@ class RunSummary:
     out: str = ""
     inputs_parsed: int = 0  # raw inputs parsed by this run (the others came from the cache)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    crawl: CrawlStats | None = None  # requests, bytes, retries of a crawl
+    notes: list[str] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
         """The ``runs`` row."""
@@ -95,6 +99,10 @@ class RunSummary:
             "stage_seconds": json.dumps(
                 {k: round(v, 3) for k, v in self.stage_seconds.items()}, sort_keys=True
             ),
+            "crawl_requests": self.crawl.requests if self.crawl else None,
+            "crawl_bytes": self.crawl.bytes if self.crawl else None,
+            "crawl_retries": self.crawl.retries if self.crawl else None,
+            "crawl_records": self.crawl.records if self.crawl else None,
         }
 
     def add(self, report: StageReport) -> None:
@@ -124,6 +132,13 @@ class RunSummary:
             f"{self.duplicates} duplicates, "
             f"{self.rejected} rejected, {self.skipped} skipped, "
             f"{took.total_seconds():.1f}s -> {self.out}"
+            + (
+                f"; crawl: {self.crawl.requests} requests, {self.crawl.bytes} bytes, "
+                f"{self.crawl.records} post records, {self.crawl.retries} retries, "
+                f"{len(self.crawl.refused)} refused"
+                if self.crawl
+                else ""
+            )
         )
 
 
@@ -514,3 +529,90 @@ def run_backfill(
         result = build(entries, Path(out), store, summary, config=config)
         _write_state(Path(out), store, archive_id)
         return result
+
+
+CRAWL_STATE = ".cwingest-crawl.json"
+
+
+def _site_key(url: str) -> str:
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def run_crawl(
+    site: str,
+    out: str | Path = "curated",
+    raw: str | Path = "raw",
+    options: CrawlOptions | None = None,
+    config: RunConfig | None = None,
+) -> RunSummary:
+    """Crawl a WordPress site's REST API into one WARC file of the raw archive, then
+    rebuild the output from everything it holds (the WARC is read by the same readers).
+
+    The cursor of each post type (``--out/.cwingest-crawl.json``) moves only after the
+    WARC is archived and the tables are published; a failed or killed crawl leaves it
+    where it was, so the next one asks for the same window again.
+
+    Raises:
+        RunError: the run could not complete (nothing was published).
+    """
+    options = options or CrawlOptions()
+    config = config or RunConfig()
+    base = _site_key(site) + "/"
+    started = datetime.now(UTC)
+    parameters = {
+        "site": base,
+        "out": str(out),
+        "raw": str(raw),
+        "post_types": list(options.post_types),
+        "since": options.since,
+        "full": options.full,
+        "rate": options.rate,
+        **config.parameters(),
+    }
+    summary = RunSummary(new_run_id(), "crawl", parameters, started, out=str(out))
+    store = RawStore(raw)
+    outp = Path(out)
+    with _exclusive(outp, store, "crawl", config.guards, write_archive=True):
+        archive_id = store.archive_id(create=True)
+        _check_archive(outp, store, archive_id, config.guards)
+        state = _read_crawl_state(outp)
+        cursors = state.get(_site_key(site), {})
+        work = outp / f".work-crawl-{summary.run_id}"
+        work.mkdir(parents=True)
+        try:
+            warc_path = work / "crawl.warc.gz"
+            with open(warc_path, "wb") as fh:
+                fetcher = Fetcher(base, options, fh)
+                try:
+                    new_cursors, notes = crawl_site(fetcher, options, cursors)
+                except CrawlError as exc:
+                    raise InputError(str(exc)) from exc
+                finally:
+                    fetcher.close()
+            summary.crawl = fetcher.stats
+            summary.notes = notes
+            with open(warc_path, "rb") as fh:
+                entry = store.put_stream(fh, f"{base}#crawl-{summary.run_id}", fetched_at=started)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        entries = [*_ledger(outp, store), entry]
+        result = build(entries, outp, store, summary, config=config)
+        _write_state(outp, store, archive_id)
+        state[_site_key(site)] = new_cursors
+        _write_crawl_state(outp, state)
+        return result
+
+
+def _read_crawl_state(out: Path) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads((out / CRAWL_STATE).read_text("utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_crawl_state(out: Path, state: dict[str, dict[str, str]]) -> None:
+    tmp = out / f"{CRAWL_STATE}.tmp"
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, out / CRAWL_STATE)

@@ -140,6 +140,9 @@ def _response(capture: Any, source: Any, payload: Payload, result: ParseResult) 
     uri = capture.rec_headers.get_header("WARC-Target-URI")
     try:
         body = _read_body(source)
+        if not body.strip():  # a HEAD request's answer, an empty 200
+            result.skip("empty response")
+            return []
         _parse_body(body, media, uri, capture, payload, result, headers.get_header("Content-Type"))
     except ParseError as exc:
         result.rejects.append(("unusable capture", f"{uri}: {exc}"[:300]))

@@ -503,6 +503,9 @@ def parse(payload: Payload) -> ParseResult:
     if not result.emitted and not result.lookups and not result.skipped:
         if result.rejects:
             raise ParseError(result.rejects[0][1])
+        if payload.text(legacy=False).strip() == "[]":  # a collection with nothing in it
+            result.skip("empty collection")
+            return result
         raise ParseError("JSON holds no WordPress post, term or user record")
     return result
 

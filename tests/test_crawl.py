@@ -1,0 +1,192 @@
+"""The WordPress crawler against a local WordPress REST API (tests/wpserver.py) on
+127.0.0.1: discovery, pagination, faults, politeness, the archive and the cursor."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cwingest.acquire.crawl import (
+    CrawlOptions,
+    Fetcher,
+    _retry_after,
+    parse_robots_delay,
+    post_types,
+    taxonomy_bases,
+)
+from cwingest.cli import main
+from cwingest.pipeline import run_backfill, run_crawl
+from tests.conftest import RECORDED, need, table
+from tests.wpserver import FakePost, make_site, serve
+
+FAST = CrawlOptions(per_page=10, rate=100, read_timeout=1.0, connect_timeout=1.0)
+
+
+def _truth(site: Any) -> dict[int, tuple[str, list[str], list[str]]]:
+    return {
+        p.id: (p.title, [site.users[p.author]], [site.issues[i] for i in p.issues])
+        for p in site.posts
+        if p.status == "publish"
+    }
+
+
+def _posts(out: Path) -> dict[int, tuple[str, list[str], list[str]]]:
+    return {r["wp_id"]: (r["title"], r["authors"], r["issues"]) for r in table(out, "posts")}
+
+
+def _last_run(out: Path) -> dict[str, Any]:
+    return max(table(out, "runs"), key=lambda r: r["finished_at"])
+
+
+def test_a_full_crawl_through_faults_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    site = make_site(25)
+    site.faults = {
+        "/wp-json/wp/v2/cw_post?page=2": ["503", "503"],  # a burst of 503s
+        "/wp-json/wp/v2/users?page=1": ["429"],  # Retry-After: 1
+        "/wp-json/wp/v2/cw_post?page=3": ["cut"],  # body cut off mid-JSON
+        "/wp-json/wp/v2/issue?page=1": ["slow"],  # slower than the read timeout
+    }
+    site.redirect_home = "http://elsewhere.invalid/"  # the home page points off-site
+    with serve(site) as base:
+        summary = run_crawl(base, out=tmp_path / "out", raw=tmp_path / "raw", options=FAST)
+    out = tmp_path / "out"
+    assert _posts(out) == _truth(site)  # every visible post once, no draft
+    assert 999 not in _posts(out)
+    assert summary.crawl is not None and summary.crawl.retries >= 5
+    assert any("another host" in r for r in summary.crawl.refused)
+    assert table(out, "rejects") == []
+    run = _last_run(out)
+    assert run["command"] == "crawl" and run["crawl_records"] == 25
+    assert run["crawl_requests"] == summary.crawl.requests and run["crawl_bytes"] > 0
+    # the crawl is a WARC in the raw archive: a backfill rebuilds it offline
+    [raw] = table(out, "raw_records")
+    assert raw["source_format"] == "warc" and raw["source_uri"].startswith(base)
+    run_backfill(out=tmp_path / "again", raw=tmp_path / "raw")
+    assert _posts(tmp_path / "again") == _truth(site)
+
+
+def test_the_next_crawl_fetches_only_what_changed(tmp_path: Path) -> None:
+    site = make_site(25)
+    out, raw = tmp_path / "out", tmp_path / "raw"
+    with serve(site) as base:
+        first = run_crawl(base, out=out, raw=raw, options=FAST)
+        now = datetime.now(UTC).replace(microsecond=0)
+        edited = site.posts[5]
+        edited.title = "Field Note 5, Revised: What Mastery Looked Like"
+        edited.modified_gmt = now - timedelta(minutes=30)
+        site.posts.append(
+            FakePost(
+                id=300,
+                title="A New Note on Advisory",
+                paragraphs=["Advisory is where our students set goals and check them weekly."],
+                author=2,
+                issues=[11],
+                date_gmt=now - timedelta(hours=1),
+                modified_gmt=now - timedelta(hours=1),
+            )
+        )
+        site.log.clear()
+        second = run_crawl(base, out=out, raw=raw, options=FAST)
+        asked = list(site.log)
+    assert first.crawl and second.crawl
+    # the window: modified_after = cursor - lag, with an explicit Z, up to the run start
+    assert any("modified_after=" in q and "Z" in q for q in asked if "/cw_post" in q)
+    assert second.crawl.records <= 3  # the edited and the new post (and the newest one
+    # again, inside the lag window), not 26
+    assert second.crawl.bytes < 0.4 * first.crawl.bytes
+    posts = _posts(out)
+    assert posts == _truth(site)  # the edit is in, the new post too, each once
+    assert posts[105][0] == "Field Note 5, Revised: What Mastery Looked Like"
+    state = json.loads((out / ".cwingest-crawl.json").read_text())
+    [cursors] = state.values()
+    assert cursors["cw_post"] == (now - timedelta(minutes=30)).replace(tzinfo=None).isoformat()
+
+
+def test_full_and_since_override_the_cursor(tmp_path: Path) -> None:
+    site = make_site(12)
+    out, raw = tmp_path / "out", tmp_path / "raw"
+    with serve(site) as base:
+        run_crawl(base, out=out, raw=raw, options=FAST)
+        again = run_crawl(base, out=out, raw=raw, options=FAST)
+        full = run_crawl(
+            base, out=out, raw=raw, options=CrawlOptions(**{**FAST.__dict__, "full": True})
+        )
+        since = run_crawl(
+            base,
+            out=out,
+            raw=raw,
+            options=CrawlOptions(**{**FAST.__dict__, "since": datetime(2024, 3, 1, tzinfo=UTC)}),
+        )
+    assert again.crawl and full.crawl and since.crawl
+    assert again.crawl.records == 1  # only the newest, inside the lag window
+    assert full.crawl.records == 12
+    assert since.crawl.records == sum(
+        1 for p in site.posts if p.status == "publish" and p.modified_gmt > since_day()
+    )
+    assert len(table(out, "posts")) == 12
+
+
+def since_day() -> datetime:
+    return datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def test_the_cli_crawls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = make_site(5)
+    with serve(site) as base:
+        code = main(
+            [
+                "crawl",
+                base,
+                "--out",
+                str(tmp_path / "o"),
+                "--raw",
+                str(tmp_path / "r"),
+                "--rate",
+                "50",
+            ]
+        )
+    assert code == 0
+    assert "crawl:" in capsys.readouterr().out
+    assert len(table(tmp_path / "o", "posts")) == 5
+
+
+def test_robots_rules_delay_and_retry_after() -> None:
+    assert parse_robots_delay("User-agent: *\nCrawl-delay: 0.5\n") == 0.5  # a fraction
+    assert parse_robots_delay("User-agent: *\nRequest-rate: 1/5s\n") == 5.0
+    text = "User-agent: *\nCrawl-delay: 10\n\nUser-agent: cwingest\nCrawl-delay: 2\n"
+    assert parse_robots_delay(text) == 2.0  # our own group first
+    assert parse_robots_delay("User-agent: *\nDisallow: /x\n") is None
+    assert _retry_after("7") == 7.0
+    later = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert 25 <= (_retry_after(later) or 0) <= 31
+    site = make_site(1)
+    with serve(site) as base:
+        fetcher = Fetcher(base, FAST, io.BytesIO())
+        fetcher.load_robots()
+        assert fetcher.interval >= 0.01
+        assert fetcher.get(base + "/private/page") is None
+        assert any("robots.txt" in r for r in fetcher.stats.refused)
+        assert "/private/page" not in site.log
+        fetcher.close()
+
+
+def test_discovery_on_a_real_wordpress_answer() -> None:
+    """cw_post and issue are found from WordPress 6's own types and taxonomies answers."""
+    types = json.loads(json.loads((need(RECORDED) / "18_types.json").read_text())["body"])
+    taxes = json.loads(json.loads((RECORDED / "19_taxonomies.json").read_text())["body"])
+    chosen, without = post_types(types)
+    assert {t.slug: t.rest_base for t in chosen} == {
+        "cw_post": "cw_post",
+        "page": "pages",
+        "post": "posts",
+    }
+    assert without == []
+    used = {t for pt in chosen for t in pt.taxonomies}
+    assert ("wp/v2", "issue") in taxonomy_bases(taxes, used)
+    narrowed, _ = post_types(types, ("cw_post",))
+    assert [t.slug for t in narrowed] == ["cw_post"]
