@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,55 @@ def test_discovery_on_a_real_wordpress_answer() -> None:
     assert ("wp/v2", "issue") in taxonomy_bases(taxes, used)
     narrowed, _ = post_types(types, ("cw_post",))
     assert [t.slug for t in narrowed] == ["cw_post"]
+
+
+def test_a_sweep_marks_gone_posts_deleted_and_a_returning_post_lives_again(
+    tmp_path: Path,
+) -> None:
+    site = make_site(10)
+    out, raw = tmp_path / "out", tmp_path / "raw"
+    sweep_now = CrawlOptions(**{**FAST.__dict__, "sweep": True})
+    with serve(site) as base:
+        first = run_crawl(base, out=out, raw=raw, options=FAST)  # first crawl: swept too
+        trashed, deleted = site.posts[3], site.posts[4]
+        trashed.status = "trash"
+        site.posts.remove(deleted)
+        site.log.clear()
+        run_crawl(base, out=out, raw=raw, options=sweep_now)
+        asked = list(site.log)
+        rows = {r["wp_id"]: r for r in table(out, "posts")}
+        assert len(rows) == 10  # tombstoned posts stay in the tables
+        assert rows[103]["deleted_at"] is not None
+        assert rows[103]["deleted_reason"] == "not public (401)"
+        assert rows[104]["deleted_at"] is not None
+        assert rows[104]["deleted_reason"] == "deleted (404)"
+        assert all(rows[i]["deleted_at"] is None for i in rows if i not in (103, 104))
+        # each missing id was confirmed by its own request; the others were not asked for
+        assert {q for q in asked if re.search(r"/cw_post/\d+", q)} == {
+            "/wp-json/wp/v2/cw_post/103",
+            "/wp-json/wp/v2/cw_post/104",
+        }
+        # the tombstones are archived: a backfill finds them again
+        run_backfill(out=tmp_path / "again", raw=raw)
+        again = {r["wp_id"]: r["deleted_reason"] for r in table(tmp_path / "again", "posts")}
+        assert again[103] == "not public (401)" and again[104] == "deleted (404)"
+        # the trashed post is restored (and edited): it comes back to life
+        trashed.status = "publish"
+        trashed.modified_gmt = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+        run_crawl(base, out=out, raw=raw, options=FAST)
+    rows = {r["wp_id"]: r for r in table(out, "posts")}
+    assert rows[103]["deleted_at"] is None and rows[104]["deleted_at"] is not None
+    assert first.crawl is not None
+
+
+def test_an_incomplete_id_list_deletes_nothing(tmp_path: Path) -> None:
+    site = make_site(12)
+    out, raw = tmp_path / "out", tmp_path / "raw"
+    with serve(site) as base:
+        run_crawl(base, out=out, raw=raw, options=FAST)
+        site.posts.remove(site.posts[0])
+        # the second page of the id list fails every time: nothing can be concluded
+        site.faults = {"/wp-json/wp/v2/cw_post?page=2": ["503"] * 10}
+        options = CrawlOptions(**{**FAST.__dict__, "sweep": True, "retries": 1})
+        run_crawl(base, out=out, raw=raw, options=options)
+    assert all(r["deleted_at"] is None for r in table(out, "posts"))

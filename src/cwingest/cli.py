@@ -136,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="how far before the cursor each incremental crawl looks again (default: %(default)s)",
     )
     crawl.add_argument(
+        "--sweep",
+        action="store_true",
+        help="look for deleted posts now (otherwise once a week): list every id, confirm "
+        "each one gone by its own request, mark it deleted",
+    )
+    crawl.add_argument(
         "--contact",
         default=CrawlOptions.contact,
         help="URL or e-mail in the User-Agent, so site owners can reach you",
@@ -200,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                 rate=args.rate,
                 lag=timedelta(hours=args.lag_hours),
                 contact=args.contact,
+                sweep=True if args.sweep else None,
             )
             summary = pipeline.run_crawl(
                 args.site, out=args.out, raw=args.raw, options=options, config=config

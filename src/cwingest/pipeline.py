@@ -47,6 +47,7 @@ from cwingest.publish.schemas import TABLES
 from cwingest.publish.stage import post_id_changes, publish_tables
 from cwingest.publish.writer import TableWriter, read_table
 from cwingest.report import StageReport
+from cwingest.util import site_of
 
 __all__ = ["DEFAULT_WAIT", "Guards", "RawOutcome", "RunConfig", "RunSummary", "build"]
 
@@ -585,7 +586,8 @@ def run_crawl(
             with open(warc_path, "wb") as fh:
                 fetcher = Fetcher(base, options, fh)
                 try:
-                    new_cursors, notes = crawl_site(fetcher, options, cursors)
+                    known = _known_ids(outp, site_of(base))
+                    new_cursors, notes = crawl_site(fetcher, options, cursors, known)
                 except CrawlError as exc:
                     raise InputError(str(exc)) from exc
                 finally:
@@ -602,6 +604,18 @@ def run_crawl(
         state[_site_key(site)] = new_cursors
         _write_crawl_state(outp, state)
         return result
+
+
+def _known_ids(out: Path, site: str | None) -> dict[str, set[int]]:
+    """The WordPress ids the output holds for ``site``, per post type (not deleted)."""
+    posts = read_table(out, "posts", columns=["site", "wp_id", "post_type", "deleted_at"])
+    known: dict[str, set[int]] = {}
+    if posts is None:
+        return known
+    for r in posts.to_pylist():
+        if r["site"] == site and r["wp_id"] is not None and r["deleted_at"] is None:
+            known.setdefault(r["post_type"] or "post", set()).add(r["wp_id"])
+    return known
 
 
 def _read_crawl_state(out: Path) -> dict[str, dict[str, str]]:

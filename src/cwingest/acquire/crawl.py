@@ -20,6 +20,10 @@ rebuilds them offline. What the crawl does:
   reads site time) is asked for, plus a publish window (``after=``) for scheduled posts
   that went live with an old ``modified``. The caller advances the cursor only once
   the whole window is stored.
+* **Deletions**: now and then (``sweep_every``, or on demand) the full list of ids of each
+  type is fetched (``_fields=id``); a post the output holds that is not in it is asked
+  for by id, and a 404 (deleted) or 401 (unpublished, private, trashed) is archived as
+  its tombstone. Nothing is concluded from an incomplete listing.
 * **Politeness**: robots.txt (fetched with this client, so it is archived; ``Crawl-delay``
   and ``Request-rate`` parsed here, fractions included), at most ``rate`` requests per
   second, one at a time; retries with exponential backoff and jitter on timeouts, 429,
@@ -82,6 +86,8 @@ class CrawlOptions:
     max_retry_wait: float = 300.0
     contact: str = "https://github.com/cwingest/cwingest"
     coauthors: bool = True
+    sweep: bool | None = None  # look for deleted posts: None = when the last sweep is old
+    sweep_every: timedelta = timedelta(days=7)
 
     @property
     def user_agent(self) -> str:
@@ -182,7 +188,7 @@ class Fetcher:
         self.stats = CrawlStats()
         self.interval = 1.0 / options.rate if options.rate > 0 else 0.0
         self._last = 0.0
-        self._writer = WARCWriter(warc, gzip=True)
+        self._writer = WARCWriter(warc, gzip=True, warc_version="1.1")  # µs dates
         self._robots: robotparser.RobotFileParser | None = None
         self.client = httpx.Client(
             timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout),
@@ -371,7 +377,8 @@ def discover(fetcher: Fetcher) -> Api:
             candidates.append(found)
     candidates += [urljoin(fetcher.base, "wp-json/"), urljoin(fetcher.base, "?rest_route=/")]
     for root in candidates:
-        got = fetcher.get(root)
+        # the index lists every route (hundreds of KB): ask only for what is used
+        got = fetcher.get(root, {"_fields": "name,url,home,namespaces,gmt_offset,timezone_string"})
         data = got.json() if got is not None and got.status == 200 else None
         if isinstance(data, dict) and "namespaces" in data:
             return Api(root=root, namespaces=[str(n) for n in data.get("namespaces", [])])
@@ -458,11 +465,40 @@ def _iso_z(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+SWEPT = "_swept_at"  # the cursors' entry for the time of the last deletion sweep
+
+
+def sweep(fetcher: Fetcher, url: str, known: set[int], options: CrawlOptions) -> list[int]:
+    """Ids of ``known`` posts that are gone: missing from the full list of ids
+    (``_fields=id``) and confirmed by a request of their own (404: deleted; 401/403/410:
+    unpublished, private or trashed). The answers are in the WARC, where the reader
+    finds them as tombstones. An incomplete listing confirms nothing."""
+    errors = fetcher.stats.errors
+    live: set[int] = set()
+    params = {"per_page": options.per_page, "_fields": "id", "orderby": "id", "order": "asc"}
+    for got in pages(fetcher, url, params):
+        for rec in got.json() or []:
+            if isinstance(rec, dict) and isinstance(rec.get("id"), int):
+                live.add(rec["id"])
+    if fetcher.stats.errors != errors:
+        return []
+    gone = []
+    for wp_id in sorted(known - live):
+        answer = fetcher.get(f"{url}/{wp_id}")
+        if answer is not None and answer.status in (401, 403, 404, 410):
+            gone.append(wp_id)
+    return gone
+
+
 def crawl_site(
-    fetcher: Fetcher, options: CrawlOptions, cursors: dict[str, str]
+    fetcher: Fetcher,
+    options: CrawlOptions,
+    cursors: dict[str, str],
+    known: dict[str, set[int]] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """Crawl one site; returns the new cursors (per post type: the newest modified_gmt
-    stored, to be saved once the crawl's WARC is in the archive) and notes."""
+    stored, to be saved once the crawl's WARC is in the archive) and notes. ``known`` is
+    the ids the output holds per post type, for the deletion sweep."""
     notes: list[str] = []
     fetcher.load_robots()
     api = discover(fetcher)
@@ -483,6 +519,14 @@ def crawl_site(
         pass
     coauthors = options.coauthors and "coauthors/v1" in api.namespaces
     started = datetime.now(UTC)
+    last_sweep = cursors.get(SWEPT)
+    do_sweep = (
+        options.sweep
+        if options.sweep is not None
+        else last_sweep is None
+        or datetime.fromisoformat(last_sweep.replace("Z", "+00:00")) + options.sweep_every
+        <= started
+    )
     new_cursors = dict(cursors)
     for pt in chosen:
         url = api.url(f"{pt.namespace}/{pt.rest_base}")
@@ -506,7 +550,8 @@ def crawl_site(
                 {
                     **base_params,
                     "modified_after": _iso_z(since),
-                    "modified_before": _iso_z(started),
+                    # up to the run's start, rounded up: dates have whole seconds
+                    "modified_before": _iso_z(started + timedelta(seconds=1)),
                 },
                 {**base_params, "after": _iso_z(since), "orderby": "date"},
             ]
@@ -531,4 +576,10 @@ def crawl_site(
                         fetcher.get(api.url("coauthors/v1/coauthors"), {"post_id": rec["id"]})
         if newest:
             new_cursors[pt.slug] = newest
+        if do_sweep and known and known.get(pt.slug):
+            gone = sweep(fetcher, url, known[pt.slug], options)
+            if gone:
+                notes.append(f"{len(gone)} {pt.slug} posts gone: " + ", ".join(map(str, gone)))
+    if do_sweep:
+        new_cursors[SWEPT] = _iso_z(started)
     return new_cursors, notes

@@ -153,6 +153,7 @@ def merge_group(post_id: str, docs: list[Document], primary: list[bool]) -> dict
         "first_seen_at": first_seen,
         "last_seen_at": max(fetched) if fetched else None,
         "deleted_at": None,
+        "deleted_reason": None,
     }
 
 

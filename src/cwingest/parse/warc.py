@@ -12,6 +12,7 @@ types and record types are counted as skipped, not rejected.
 from __future__ import annotations
 
 import contextlib
+import re
 import zlib
 from datetime import datetime
 from typing import Any
@@ -20,8 +21,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
-from cwingest.models import ParseError, ParseResult
+from cwingest.models import Lookup, ParseError, ParseResult
 from cwingest.parse.base import Payload, nested_payload
+from cwingest.util import site_of
 
 name = "warc"
 FORMATS: dict[str, int] = {}  # a container: its records keep their own formats
@@ -131,6 +133,7 @@ def _response(capture: Any, source: Any, payload: Payload, result: ParseResult) 
         return []
     status = headers.get_statuscode()
     if status != "200":
+        _tombstone(capture, status, payload, result)
         result.skip(f"HTTP {status} response")
         return []
     media = _media_type(headers.get_header("Content-Type"))
@@ -148,6 +151,31 @@ def _response(capture: Any, source: Any, payload: Payload, result: ParseResult) 
         result.rejects.append(("unusable capture", f"{uri}: {exc}"[:300]))
     digest = source.rec_headers.get_header("WARC-Payload-Digest")
     return [k for k in (digest, f"uri:{uri}" if uri else None) if k]
+
+
+_POST_BY_ID = re.compile(
+    r"(?:/wp-json|rest_route=(?:/|%2F))(?:/)?wp(?:/|%2F)v2(?:/|%2F)"
+    r"(?P<base>[\w-]+)(?:/|%2F)(?P<id>\d+)(?:[/?&#]|$)"
+)
+_GONE = {
+    "404": "deleted (404)",
+    "410": "deleted (410)",
+    "401": "not public (401)",
+    "403": "not public (403)",
+}
+
+
+def _tombstone(capture: Any, status: str, payload: Payload, result: ParseResult) -> None:
+    """A post asked for by its own REST URL that answers 404/410 (deleted) or 401/403
+    (unpublished, private, trashed): its tombstone, with the capture's time."""
+    uri = capture.rec_headers.get_header("WARC-Target-URI") or ""
+    m = _POST_BY_ID.search(uri)
+    if status not in _GONE or not m:
+        return
+    when = capture.rec_headers.get_header("WARC-Date") or payload.raw.fetched_at.isoformat()
+    result.lookups.append(
+        Lookup(site_of(uri), "deleted", m.group("base"), int(m.group("id")), _GONE[status], when)
+    )
 
 
 def _revisit(record: Any, payload: Payload, result: ParseResult, originals: dict[str, int]) -> None:

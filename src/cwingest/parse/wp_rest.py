@@ -503,11 +503,18 @@ def parse(payload: Payload) -> ParseResult:
     if not result.emitted and not result.lookups and not result.skipped:
         if result.rejects:
             raise ParseError(result.rejects[0][1])
-        if payload.text(legacy=False).strip() == "[]":  # a collection with nothing in it
+        text = payload.text(legacy=False).strip()
+        if text == "[]":  # a collection with nothing in it
             result.skip("empty collection")
+            return result
+        if _ID_LIST.fullmatch(text):  # ``_fields=id``: a crawler's list of ids, no content
+            result.skip("list of ids")
             return result
         raise ParseError("JSON holds no WordPress post, term or user record")
     return result
+
+
+_ID_LIST = re.compile(r'\[\s*\{\s*"id"\s*:\s*\d+\s*\}(?:\s*,\s*\{\s*"id"\s*:\s*\d+\s*\})*\s*\]')
 
 
 def _attach_leading_string(record: dict[str, Any], text: str, context: dict[str, Any]) -> None:

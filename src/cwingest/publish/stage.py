@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ def publish_tables(
     against the published version."""
     started = time.perf_counter()
     previous = _previous_hashes(out)
+    tombstones = _tombstones(spool)
     stats = {"new": 0, "updated": 0, "unchanged": 0}
     author_counts: dict[str, tuple[str, int]] = {}
     issue_counts: dict[str, tuple[str, int]] = {}
@@ -61,6 +62,11 @@ def publish_tables(
     def emit(pid: str, members: list[tuple[Document, str, float | None, bool]]) -> dict[str, Any]:
         docs = [m[0] for m in members]
         row = merge_group(pid, docs, [m[3] for m in members])
+        gone = tombstones.get((row["site"], row["wp_id"]))
+        # deleted when the tombstone is newer than every copy (a post that came back is
+        # live again)
+        if gone and (row["last_seen_at"] is None or gone[0] > row["last_seen_at"]):
+            row["deleted_at"], row["deleted_reason"] = gone
         spool.add_sources([source_row(pid, d, rel, sim) for d, rel, sim, _ in members])
         digest = _row_hash(row)
         old = previous.get(pid)
@@ -99,6 +105,24 @@ def publish_tables(
     }
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _tombstones(spool: Spool) -> dict[tuple[str | None, int], tuple[datetime, str]]:
+    """(site, wp_id) -> (time, reason) of the newest tombstone the inputs hold."""
+    out: dict[tuple[str | None, int], tuple[datetime, str]] = {}
+    for lk in spool.lookups():
+        if lk.kind != "deleted" or not lk.slug:
+            continue
+        try:
+            when = datetime.fromisoformat(lk.slug.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        key = (lk.site, lk.id)
+        if key not in out or when > out[key][0]:
+            out[key] = (when, lk.name)
+    return out
 
 
 def post_id_changes(
