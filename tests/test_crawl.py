@@ -243,3 +243,55 @@ def test_an_incomplete_id_list_deletes_nothing(tmp_path: Path) -> None:
         options = CrawlOptions(**{**FAST.__dict__, "sweep": True, "retries": 1})
         run_crawl(base, out=out, raw=raw, options=options)
     assert all(r["deleted_at"] is None for r in table(out, "posts"))
+
+
+def test_a_closed_rest_api_falls_back_on_the_sitemaps(tmp_path: Path) -> None:
+    site = make_site(8)
+    site.rest_closed = True  # a security plugin answers 401 to anonymous REST requests
+    out, raw = tmp_path / "out", tmp_path / "raw"
+    with serve(site) as base:
+        first = run_crawl(base, out=out, raw=raw, options=FAST)
+        assert first.crawl is not None and first.crawl.records == 8
+        assert any("closed" in n for n in first.notes)
+        rows = _posts(out)
+        assert {i: t[0] for i, t in rows.items()} == {
+            p.id: p.title for p in site.posts if p.status == "publish"
+        }
+        assert all(t[1] and t[2] for t in rows.values())  # authors and issues from the page
+        # the next crawl fetches only the page whose lastmod moved
+        edited = site.posts[2]
+        edited.title = "Field Note 2, Revised"
+        edited.modified_gmt = datetime.now(UTC).replace(microsecond=0)
+        site.log.clear()
+        second = run_crawl(base, out=out, raw=raw, options=FAST)
+        pages_asked = [q for q in site.log if q.startswith("/cw_post/")]
+    assert second.crawl is not None
+    # the edited page, and the newest one again (inside the lag window)
+    assert "/cw_post/note-102/" in pages_asked and len(pages_asked) <= 2
+    assert _posts(out)[102][0] == "Field Note 2, Revised"
+
+
+def test_real_wordpress_sitemaps_and_link_headers_are_read() -> None:
+    """WordPress 6's own sitemap index, a sitemap of cw_post URLs and a Link header."""
+    import httpx
+
+    from cwingest.acquire.crawl import _link, sitemap_entries
+
+    def recorded(name: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((need(RECORDED) / name).read_text())
+        return data
+
+    children, urls = sitemap_entries(recorded("21_sitemap_index.json")["body"].encode())
+    assert urls == [] and "http://127.0.0.1:8089/wp-sitemap-posts-cw_post-1.xml" in children
+    children, urls = sitemap_entries(recorded("22_sitemap_cw_post.json")["body"].encode())
+    assert children == [] and len(urls) == 22  # X-WP-Total of cw_post
+    assert all(u.startswith("http://127.0.0.1:8089/cw_post/") for u, _ in urls)
+    page1 = recorded("01_cw_post_page1_embed.json")
+    headers = httpx.Headers(page1["header_list"])
+    assert _link(headers, "next") == (
+        "http://127.0.0.1:8089/wp-json/wp/v2/cw_post?per_page=10&page=2&_embed"
+    )
+    assert _link(httpx.Headers(recorded("02_cw_post_page2.json")["header_list"]), "next")
+    assert (
+        _link(httpx.Headers(recorded("03_cw_post_last_page.json")["header_list"]), "next") is None
+    )

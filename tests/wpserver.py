@@ -14,6 +14,7 @@ a redirect to another host. Every request is logged for the tests to count.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ class FakeSite:
     faults: dict[str, list[str]] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     redirect_home: str | None = None
+    rest_closed: bool = False  # the REST API answers 401 (a security plugin): sitemaps only
 
     def fault(self, key: str) -> str | None:
         queue = self.faults.get(key)
@@ -135,6 +137,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self.site.log.append("HEAD " + self.path)
+        if self.site.rest_closed:
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.site.redirect_home:
             self.send_response(301)
             self.send_header("Location", self.site.redirect_home)
@@ -176,7 +183,35 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, b"<html><body>Home</body></html>", "text/html", api)
         if path == "/robots.txt":
             body = b"User-agent: *\nCrawl-delay: 0.01\nDisallow: /private/\n"
+            body += f"Sitemap: {self.base}/wp-sitemap.xml\n".encode()
             return self._send(200, body, "text/plain")
+        if self.site.rest_closed and (path.startswith("/wp-json") or "rest_route" in params):
+            return self._json(401, {"code": "rest_login_required", "data": {"status": 401}})
+        if path == "/wp-sitemap.xml":
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.'
+                'sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>'
+                f"{self.base}/wp-sitemap-posts-cw_post-1.xml</loc></sitemap></sitemapindex>"
+            ).encode()
+            return self._send(200, body, "application/xml")
+        if path == "/wp-sitemap-posts-cw_post-1.xml":
+            urls = "".join(
+                f"<url><loc>{self.base}/cw_post/note-{p.id}/</loc>"
+                f"<lastmod>{_gmt(p.modified_gmt)}+00:00</lastmod></url>"
+                for p in self.site.posts
+                if p.status == "publish" and p.type == "cw_post"
+            )
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps'
+                f'.org/schemas/sitemap/0.9">{urls}</urlset>'
+            ).encode()
+            return self._send(200, body, "application/xml")
+        page = re.fullmatch(r"/cw_post/note-(\d+)/", path)
+        if page:
+            found = [p for p in self.site.posts if p.id == int(page.group(1))]
+            if not found or found[0].status != "publish":
+                return self._send(404, b"<html><body>Not found</body></html>", "text/html")
+            return self._send(200, self._page(found[0]).encode(), "text/html; charset=UTF-8")
         if path == "/wp-json/":
             return self._json(200, {"name": "Fake", "namespaces": ["wp/v2"]}, api)
         if path == "/wp-json/wp/v2/types":
@@ -220,6 +255,14 @@ class _Handler(BaseHTTPRequestHandler):
                 for i, n in sorted(self.site.users.items())
             ]
             return self._collection(users, params, api)
+        one = re.fullmatch(r"/wp-json/wp/v2/(cw_post|posts)/(\d+)", path)
+        if one:
+            found = [p for p in self.site.posts if p.id == int(one.group(2))]
+            if not found:
+                return self._json(404, {"code": "rest_post_invalid_id", "data": {"status": 404}})
+            if found[0].status != "publish":
+                return self._json(401, {"code": "rest_forbidden", "data": {"status": 401}})
+            return self._json(200, self._record(found[0], False), api)
         if path in ("/wp-json/wp/v2/cw_post", "/wp-json/wp/v2/posts"):
             kind = "cw_post" if path.endswith("cw_post") else "post"
             posts = [p for p in self.site.posts if p.type == kind and p.status == "publish"]
@@ -232,13 +275,34 @@ class _Handler(BaseHTTPRequestHandler):
             if "after" in params:
                 after = _read_time(params["after"])
                 posts = [p for p in posts if p.date_gmt > after]
-            field_ = "modified_gmt" if params.get("orderby") == "modified" else "date_gmt"
+            order_by = params.get("orderby", "date")
+            field_ = {"modified": "modified_gmt", "id": "id"}.get(order_by, "date_gmt")
             posts.sort(key=lambda p: (getattr(p, field_), p.id))
             if params.get("order", "desc") == "desc":
                 posts.reverse()
             records = [self._record(p, "_embed" in params) for p in posts]
+            if params.get("_fields") == "id":
+                records = [{"id": r["id"]} for r in records]
             return self._collection(records, params, api)
         return self._json(404, {"code": "rest_no_route"})
+
+    def _page(self, p: FakePost) -> str:
+        """The post as a twentytwentyone single page renders it."""
+        body = "".join(f"<p>{t}</p>\n" for t in p.paragraphs)
+        issues = ", ".join(self.site.issues[i] for i in p.issues)
+        return (
+            f"<!doctype html><html><head><title>{p.title} &#8211; Fake</title>"
+            f'<meta property="og:type" content="article"></head>'
+            f'<body class="cw_post-template-default single single-cw_post postid-{p.id}">'
+            f'<article id="post-{p.id}" class="post-{p.id} cw_post type-cw_post '
+            f'status-publish hentry entry"><header class="entry-header">'
+            f'<h1 class="entry-title">{p.title}</h1></header>'
+            f'<div class="entry-content"><p>Author(s): {self.site.users[p.author]}</p>'
+            f"<p>Issue(s): {issues}</p>{body}</div>"
+            f'<footer class="entry-footer"><span class="posted-on">Published '
+            f'<time class="entry-date published" datetime="{_gmt(p.date_gmt)}+00:00">'
+            f"{p.date_gmt:%B %d, %Y}</time></span></footer></article></body></html>"
+        )
 
     def _record(self, p: FakePost, embed: bool) -> dict[str, Any]:
         link = f"{self.base}/{p.type}/note-{p.id}/"

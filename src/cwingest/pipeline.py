@@ -22,6 +22,8 @@ import hashlib
 import json
 import os
 import shutil
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -585,6 +587,9 @@ def run_crawl(
             warc_path = work / "crawl.warc.gz"
             with open(warc_path, "wb") as fh:
                 fetcher = Fetcher(base, options, fh)
+                status = _crawl_status(base)
+                if status is not None:
+                    fetcher.on_request = lambda st: status.update(_crawl_line(base, st, fetcher))
                 try:
                     known = _known_ids(outp, site_of(base))
                     new_cursors, notes = crawl_site(fetcher, options, cursors, known)
@@ -592,6 +597,8 @@ def run_crawl(
                     raise InputError(str(exc)) from exc
                 finally:
                     fetcher.close()
+                    if status is not None:
+                        status.stop()
             summary.crawl = fetcher.stats
             summary.notes = notes
             with open(warc_path, "rb") as fh:
@@ -604,6 +611,26 @@ def run_crawl(
         state[_site_key(site)] = new_cursors
         _write_crawl_state(outp, state)
         return result
+
+
+def _crawl_status(base: str) -> Any:
+    """A one-line live status on a terminal (not in CI), else None."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    from rich.console import Console
+
+    status = Console(stderr=True).status(f"crawling {base}")
+    status.start()
+    return status
+
+
+def _crawl_line(base: str, st: CrawlStats, fetcher: Fetcher) -> str:
+    took = max(time.monotonic() - fetcher.started, 1e-6)
+    return (
+        f"crawling {base}: {st.requests} requests ({st.requests / took:.1f}/s), "
+        f"{st.records} posts, {st.bytes / 1e6:.1f} MB, {st.retries} retries, "
+        f"{st.wait_seconds:.0f} s waited"
+    )
 
 
 def _known_ids(out: Path, site: str | None) -> dict[str, set[int]]:

@@ -20,6 +20,10 @@ rebuilds them offline. What the crawl does:
   reads site time) is asked for, plus a publish window (``after=``) for scheduled posts
   that went live with an old ``modified``. The caller advances the cursor only once
   the whole window is stored.
+* **No REST API** (401/403 at the root, or none found): the pages the sitemaps list
+  (robots.txt ``Sitemap:`` lines, ``/wp-sitemap.xml``, Yoast's ``/sitemap_index.xml``)
+  are fetched instead, with the same politeness and archive, and read by the HTML
+  reader; a cursor on ``lastmod`` keeps later crawls to what changed.
 * **Deletions**: now and then (``sweep_every``, or on demand) the full list of ids of each
   type is fetched (``_fields=id``); a post the output holds that is not in it is asked
   for by id, and a 404 (deleted) or 401 (unpublished, private, trashed) is archived as
@@ -36,12 +40,13 @@ rebuilds them offline. What the crawl does:
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
 import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -190,6 +195,9 @@ class Fetcher:
         self._last = 0.0
         self._writer = WARCWriter(warc, gzip=True, warc_version="1.1")  # µs dates
         self._robots: robotparser.RobotFileParser | None = None
+        self.sitemaps: list[str] = []  # robots.txt's Sitemap: lines
+        self.on_request: Callable[[CrawlStats], None] | None = None  # progress display
+        self.started = time.monotonic()
         self.client = httpx.Client(
             timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout),
             headers={"User-Agent": options.user_agent, "Accept": "application/json, */*"},
@@ -208,6 +216,7 @@ class Fetcher:
         if got is not None and got.status == 200:
             text = got.body.decode("utf-8", errors="replace")
             parser.parse(text.splitlines())
+            self.sitemaps = list(parser.site_maps() or [])
             delay = parse_robots_delay(text)
             if delay is not None:
                 self.interval = max(self.interval, delay)
@@ -294,6 +303,8 @@ class Fetcher:
             raise
         self.stats.bytes += len(body)
         self._write(request, response, body)
+        if self.on_request is not None:
+            self.on_request(self.stats)
         got = Fetched(str(response.url), response.status_code, response.headers, body)
         if response.is_redirect and hops < 5:
             target = urljoin(url, response.headers.get("Location", ""))
@@ -358,12 +369,15 @@ class Api:
         return self.root.rstrip("/") + "/" + route
 
 
+_LINK = re.compile(r"<(?P<url>[^>]*)>(?P<params>(?:\s*;\s*[^;,<]+)*)")
+
+
 def _link(headers: httpx.Headers, rel: str) -> str | None:
-    """The target of ``rel`` in a ``Link`` header."""
-    for part in ",".join(headers.get_list("link")).split(","):
-        m = re.match(r'\s*<([^>]+)>\s*;.*rel="?([^";]+)"?', part)
-        if m and m.group(2).strip() == rel:
-            return m.group(1)
+    """The target of ``rel`` in ``Link`` headers (URLs may hold commas: read by ``<…>``)."""
+    for m in _LINK.finditer(",".join(headers.get_list("link"))):
+        rels = re.findall(r'rel\s*=\s*"?([^";]+)"?', m.group("params"))
+        if any(rel in r.split() for r in rels):
+            return m.group("url")
     return None
 
 
@@ -501,7 +515,12 @@ def crawl_site(
     the ids the output holds per post type, for the deletion sweep."""
     notes: list[str] = []
     fetcher.load_robots()
-    api = discover(fetcher)
+    try:
+        api = discover(fetcher)
+    except CrawlError as closed:
+        # no REST API to read (closed by a plugin, or none): the sitemaps' pages
+        new_cursors, notes = crawl_sitemaps(fetcher, options, cursors, fetcher.sitemaps)
+        return new_cursors, [str(closed), *notes]
     types_got = fetcher.get(api.url("wp/v2/types"))
     types = types_got.json() if types_got is not None and types_got.status == 200 else None
     if not isinstance(types, dict):
@@ -583,3 +602,89 @@ def crawl_site(
     if do_sweep:
         new_cursors[SWEPT] = _iso_z(started)
     return new_cursors, notes
+
+
+# -- when the REST API is closed: sitemaps ----------------------------------------------
+
+_LOC = re.compile(rb"<(sitemap|url)>\s*(.*?)</\1>", re.S | re.I)
+_TAG = re.compile(rb"<(loc|lastmod)>\s*(?:<!\[CDATA\[)?\s*(.*?)\s*(?:\]\]>)?\s*</\1>", re.S | re.I)
+SITEMAP_CURSOR = "_sitemap"
+
+
+def sitemap_entries(body: bytes) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """(sitemaps an index lists, (page URL, lastmod) pairs a urlset lists)."""
+    children: list[str] = []
+    urls: list[tuple[str, str | None]] = []
+    for m in _LOC.finditer(body):
+        fields = {
+            k.decode().lower(): v.decode("utf-8", "replace").strip()
+            for k, v in _TAG.findall(m.group(2))
+        }
+        loc = fields.get("loc")
+        if not loc:
+            continue
+        if m.group(1).lower() == b"sitemap":
+            children.append(html.unescape(loc))
+        else:
+            urls.append((html.unescape(loc), fields.get("lastmod")))
+    return children, urls
+
+
+def crawl_sitemaps(
+    fetcher: Fetcher, options: CrawlOptions, cursors: dict[str, str], robots_sitemaps: list[str]
+) -> tuple[dict[str, str], list[str]]:
+    """The fallback when the REST API is closed: the pages the sitemaps list (robots.txt
+    ``Sitemap:`` lines, ``/wp-sitemap.xml``, Yoast's ``/sitemap_index.xml``), fetched with
+    the same politeness into the same WARC and read by the HTML reader. With a cursor
+    (the newest ``lastmod`` stored), only pages whose ``lastmod`` is newer than
+    ``cursor − lag`` are fetched."""
+    notes: list[str] = []
+    queue = list(robots_sitemaps) or [
+        urljoin(fetcher.base, "wp-sitemap.xml"),
+        urljoin(fetcher.base, "sitemap_index.xml"),
+    ]
+    since: datetime | None = options.since
+    if since is None and not options.full and SITEMAP_CURSOR in cursors:
+        since = _aware(cursors[SITEMAP_CURSOR]) - options.lag
+    seen: set[str] = set()
+    pages_: list[tuple[str, str | None]] = []
+    found_any = False
+    while queue and len(seen) < 1000:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        got = fetcher.get(url)
+        if got is None or got.status != 200:
+            continue
+        children, urls = sitemap_entries(got.body)
+        found_any = found_any or bool(children or urls)
+        queue += [c for c in children if c not in seen]
+        pages_ += urls
+        if found_any and not robots_sitemaps and url.endswith("wp-sitemap.xml"):
+            queue = [q for q in queue if not q.endswith("sitemap_index.xml")]
+    if not found_any:
+        raise CrawlError(f"{fetcher.base}: no REST API and no sitemap to fall back on")
+    newest = cursors.get(SITEMAP_CURSOR)
+    fetched = 0
+    for url, lastmod in sorted(set(pages_)):
+        when = _aware(lastmod) if lastmod else None
+        if since is not None and when is not None and when <= since:
+            continue
+        got = fetcher.get(url)
+        if got is not None and got.status == 200:
+            fetched += 1
+            stamp = _iso_z(when) if when else None
+            if stamp and (newest is None or stamp > newest):
+                newest = stamp
+    fetcher.stats.records += fetched
+    notes.append(f"REST API closed: {fetched} pages from {len(seen)} sitemaps")
+    out = dict(cursors)
+    if newest:
+        out[SITEMAP_CURSOR] = newest
+    return out, notes
+
+
+def _aware(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

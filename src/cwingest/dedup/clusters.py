@@ -141,7 +141,11 @@ _RULES: dict[str, Callable[[DocKey], object]] = {
     # criterion -> sort key part (smaller sorts first, i.e. is preferred)
     "full_text": lambda d: d.is_excerpt_only or d.source_format in LISTING_FORMATS,
     "richest": lambda d: -FORMAT_RICHNESS.get(d.source_format, 0),
-    "newest": lambda d: -(d.modified_at.timestamp() if d.modified_at else float("-inf")),
+    # the latest modification; among equals (or none known), the latest capture
+    "newest": lambda d: (
+        -(d.modified_at.timestamp() if d.modified_at else float("-inf")),
+        -(d.fetched_at.timestamp() if d.fetched_at else float("-inf")),
+    ),
     "oldest": lambda d: d.modified_at.timestamp() if d.modified_at else float("inf"),
     "longest": lambda d: -d.word_count,
     "first_seen": lambda d: d.fetched_at.timestamp() if d.fetched_at else float("inf"),
