@@ -47,7 +47,7 @@ def _last_run(out: Path) -> dict[str, Any]:
 def test_a_full_crawl_through_faults_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     site = make_site(25)
     site.faults = {
-        "/wp-json/wp/v2/cw_post?page=2": ["503", "503"],  # a burst of 503s
+        "/wp-json/wp/v2/cw_post?page=2": ["503", "500", "503"],  # a burst of 5xx
         "/wp-json/wp/v2/users?page=1": ["429"],  # Retry-After: 1
         "/wp-json/wp/v2/cw_post?page=3": ["cut"],  # body cut off mid-JSON
         "/wp-json/wp/v2/issue?page=1": ["slow"],  # slower than the read timeout
@@ -100,6 +100,8 @@ def test_the_next_crawl_fetches_only_what_changed(tmp_path: Path) -> None:
     assert second.crawl.records <= 3  # the edited and the new post (and the newest one
     # again, inside the lag window), not 26
     assert second.crawl.bytes < 0.4 * first.crawl.bytes
+    # robots.txt came with an ETag: asked again conditionally, answered 304, still applied
+    assert "304 /robots.txt" in asked and second.crawl.not_modified >= 1
     posts = _posts(out)
     assert posts == _truth(site)  # the edit is in, the new post too, each once
     assert posts[105][0] == "Field Note 5, Revised: What Mastery Looked Like"
@@ -205,8 +207,9 @@ def test_a_sweep_marks_gone_posts_deleted_and_a_returning_post_lives_again(
         trashed.status = "trash"
         site.posts.remove(deleted)
         site.log.clear()
-        run_crawl(base, out=out, raw=raw, options=sweep_now)
+        swept = run_crawl(base, out=out, raw=raw, options=sweep_now)
         asked = list(site.log)
+        assert swept.posts_deleted == 2 and _last_run(out)["posts_deleted"] == 2
         rows = {r["wp_id"]: r for r in table(out, "posts")}
         assert len(rows) == 10  # tombstoned posts stay in the tables
         assert rows[103]["deleted_at"] is not None
@@ -295,3 +298,50 @@ def test_real_wordpress_sitemaps_and_link_headers_are_read() -> None:
     assert (
         _link(httpx.Headers(recorded("03_cw_post_last_page.json")["header_list"]), "next") is None
     )
+
+
+def test_a_cut_off_crawl_resumes_without_refetching(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(25)
+    out, raw = tmp_path / "out", tmp_path / "raw"
+    real_get = Fetcher.get
+
+    def dies_on_page_3(self, url, params=None, method="GET"):  # type: ignore[no-untyped-def]
+        page3 = (params or {}).get("page") == 3 or re.search(r"[?&]page=3(?:&|$)", url)
+        if "/cw_post" in url and page3:
+            raise KeyboardInterrupt  # the run is killed here
+        return real_get(self, url, params, method)
+
+    with serve(site) as base:
+        monkeypatch.setattr(Fetcher, "get", dies_on_page_3)
+        with pytest.raises(KeyboardInterrupt):
+            run_crawl(base, out=out, raw=raw, options=FAST)
+        assert not (out / "posts").exists()  # nothing published, the cursor not moved
+        assert not (out / ".cwingest-crawl.json").exists()
+        monkeypatch.setattr(Fetcher, "get", real_get)
+        site.log.clear()
+        resumed = run_crawl(base, out=out, raw=raw, options=FAST)
+        asked = [q for q in site.log if q.startswith("/wp-json/wp/v2/cw_post?")]
+    assert resumed.crawl is not None
+    # the pages stored before the cut were not fetched again: the window starts after them
+    assert asked and all("modified_after=" in q or "after=" in q for q in asked)
+    assert resumed.crawl.records <= 6
+    assert _posts(out) == _truth(site)
+    assert not list((out / ".crawl-partial").glob("*/*"))
+
+
+def test_a_wordpress_without_modified_after_is_read_newest_first(tmp_path: Path) -> None:
+    site = make_site(30)
+    site.before_5_7 = True
+    out, raw = tmp_path / "out", tmp_path / "raw"
+    with serve(site) as base:
+        first = run_crawl(base, out=out, raw=raw, options=FAST)
+        edited = site.posts[7]
+        edited.title = "Field Note 7, Revised"
+        edited.modified_gmt = datetime.now(UTC).replace(microsecond=0)
+        second = run_crawl(base, out=out, raw=raw, options=FAST)
+    assert first.crawl and second.crawl and first.crawl.records == 30
+    assert any("not supported" in n for n in second.notes)
+    assert second.crawl.records <= 3  # the edit and the newest ones inside the lag window
+    assert _posts(out) == _truth(site)

@@ -51,6 +51,7 @@ class FakeSite:
     log: list[str] = field(default_factory=list)
     redirect_home: str | None = None
     rest_closed: bool = False  # the REST API answers 401 (a security plugin): sitemaps only
+    before_5_7: bool = False  # WordPress before 5.7: modified_after/_before are ignored
 
     def fault(self, key: str) -> str | None:
         queue = self.faults.get(key)
@@ -161,6 +162,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.site.log.append(self.path)
         key = path + (f"?page={params['page']}" if "page" in params else "")
         fault = self.site.fault(key) or self.site.fault(path)
+        if fault == "500":
+            return self._json(500, {"code": "internal_server_error"})
         if fault == "503":
             return self._json(503, {"code": "unavailable"}, {"Retry-After": "0"})
         if fault == "429":
@@ -181,10 +184,16 @@ class _Handler(BaseHTTPRequestHandler):
             if self.site.redirect_home:
                 return self._send(301, b"", "text/html", {"Location": self.site.redirect_home})
             return self._send(200, b"<html><body>Home</body></html>", "text/html", api)
-        if path == "/robots.txt":
+        if path == "/robots.txt":  # a static file: the server offers an ETag
+            if self.headers.get("If-None-Match") == '"robots-1"':
+                self.site.log.append("304 /robots.txt")
+                self.send_response(304)
+                self.send_header("ETag", '"robots-1"')
+                self.end_headers()
+                return None
             body = b"User-agent: *\nCrawl-delay: 0.01\nDisallow: /private/\n"
             body += f"Sitemap: {self.base}/wp-sitemap.xml\n".encode()
-            return self._send(200, body, "text/plain")
+            return self._send(200, body, "text/plain", {"ETag": '"robots-1"'})
         if self.site.rest_closed and (path.startswith("/wp-json") or "rest_route" in params):
             return self._json(401, {"code": "rest_login_required", "data": {"status": 401}})
         if path == "/wp-sitemap.xml":
@@ -266,6 +275,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path in ("/wp-json/wp/v2/cw_post", "/wp-json/wp/v2/posts"):
             kind = "cw_post" if path.endswith("cw_post") else "post"
             posts = [p for p in self.site.posts if p.type == kind and p.status == "publish"]
+            if self.site.before_5_7:
+                params = {k: v for k, v in params.items() if not k.startswith("modified_")}
             if "modified_after" in params:
                 after = _read_time(params["modified_after"])
                 posts = [p for p in posts if p.modified_gmt > after]

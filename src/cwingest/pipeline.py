@@ -18,6 +18,7 @@ depend on input order, worker count or the cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -70,6 +71,7 @@ class RunSummary:
     posts_updated: int = 0
     posts_unchanged: int = 0
     posts_removed: int = 0
+    posts_deleted: int = 0  # posts a crawl found gone upstream in this run (tombstoned)
     duplicates: int = 0
     rejected: int = 0
     skipped: int = 0
@@ -102,6 +104,7 @@ class RunSummary:
             "stage_seconds": json.dumps(
                 {k: round(v, 3) for k, v in self.stage_seconds.items()}, sort_keys=True
             ),
+            "posts_deleted": self.posts_deleted,
             "crawl_requests": self.crawl.requests if self.crawl else None,
             "crawl_bytes": self.crawl.bytes if self.crawl else None,
             "crawl_retries": self.crawl.retries if self.crawl else None,
@@ -124,6 +127,7 @@ class RunSummary:
             self.posts, self.rejected, self.skipped = c["posts"], c["rejected"], c["skipped"]
             self.posts_new, self.posts_updated = c["new"], c["updated"]
             self.posts_unchanged = c["unchanged"]
+            self.posts_deleted = c["deleted"]
 
     def render(self) -> str:
         """The short summary every run ends with."""
@@ -131,7 +135,9 @@ class RunSummary:
         return (
             f"cwingest {self.command}: {self.inputs} inputs, {self.documents} documents, "
             f"{self.posts} posts ({self.posts_new} new, {self.posts_updated} updated, "
-            f"{self.posts_unchanged} unchanged, {self.posts_removed} removed), "
+            f"{self.posts_unchanged} unchanged, {self.posts_removed} removed"
+            + (f", {self.posts_deleted} deleted upstream" if self.posts_deleted else "")
+            + "), "
             f"{self.duplicates} duplicates, "
             f"{self.rejected} rejected, {self.skipped} skipped, "
             f"{took.total_seconds():.1f}s -> {self.out}"
@@ -581,36 +587,84 @@ def run_crawl(
         _check_archive(outp, store, archive_id, config.guards)
         state = _read_crawl_state(outp)
         cursors = state.get(_site_key(site), {})
-        work = outp / f".work-crawl-{summary.run_id}"
-        work.mkdir(parents=True)
-        try:
-            warc_path = work / "crawl.warc.gz"
-            with open(warc_path, "wb") as fh:
-                fetcher = Fetcher(base, options, fh)
-                status = _crawl_status(base)
+        # A crawl writes its WARC and checkpoints where a killed run leaves them: the next
+        # crawl of the site archives what was stored and starts each window there.
+        partial = outp / ".crawl-partial" / hashlib.sha256(base.encode()).hexdigest()[:16]
+        partial.mkdir(parents=True, exist_ok=True)
+        _keep_partial(partial)  # a cut-off crawl's WARC: archived with this one's below
+        marks_path = partial / "checkpoint.json"
+        marks: dict[str, str] = {}
+        with contextlib.suppress(OSError, ValueError):
+            marks = json.loads(marks_path.read_text("utf-8"))
+        warc_path = partial / "crawl.warc.gz"
+        with open(warc_path, "wb") as fh:
+            fetcher = Fetcher(base, options, fh)
+            validators_path = outp / ".crawl-validators" / f"{partial.name}.json"
+            with contextlib.suppress(OSError, ValueError):
+                fetcher.validators = json.loads(validators_path.read_text("utf-8"))
+
+            def checkpoint(post_type: str, reach: str) -> None:
+                fh.flush()  # what the checkpoint says is stored is on disk first
+                os.fsync(fh.fileno())
+                marks[post_type] = max(reach, marks.get(post_type, ""))
+                tmp = marks_path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(marks), encoding="utf-8")
+                os.replace(tmp, marks_path)
+
+            status = _crawl_status(base)
+            if status is not None:
+                fetcher.on_request = lambda st: status.update(_crawl_line(base, st, fetcher))
+            try:
+                known = _known_ids(outp, site_of(base))
+                new_cursors, notes = crawl_site(
+                    fetcher, options, cursors, known, resume=marks, checkpoint=checkpoint
+                )
+            except CrawlError as exc:
+                raise InputError(str(exc)) from exc
+            finally:
+                fetcher.close()
                 if status is not None:
-                    fetcher.on_request = lambda st: status.update(_crawl_line(base, st, fetcher))
-                try:
-                    known = _known_ids(outp, site_of(base))
-                    new_cursors, notes = crawl_site(fetcher, options, cursors, known)
-                except CrawlError as exc:
-                    raise InputError(str(exc)) from exc
-                finally:
-                    fetcher.close()
-                    if status is not None:
-                        status.stop()
-            summary.crawl = fetcher.stats
-            summary.notes = notes
-            with open(warc_path, "rb") as fh:
-                entry = store.put_stream(fh, f"{base}#crawl-{summary.run_id}", fetched_at=started)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        entries = [*_ledger(outp, store), entry]
+                    status.stop()
+        summary.crawl = fetcher.stats
+        resumed = _archive_earlier(partial, store, base)
+        summary.notes = notes + [f"resumed a cut-off crawl: {e.source_uri}" for e in resumed]
+        with open(warc_path, "rb") as stored:
+            entry = store.put_stream(stored, f"{base}#crawl-{summary.run_id}", fetched_at=started)
+        entries = [*_ledger(outp, store), *resumed, entry]
         result = build(entries, outp, store, summary, config=config)
         _write_state(outp, store, archive_id)
         state[_site_key(site)] = new_cursors
         _write_crawl_state(outp, state)
+        validators_path.parent.mkdir(exist_ok=True)
+        tmp_validators = validators_path.with_suffix(".tmp")
+        tmp_validators.write_text(json.dumps(fetcher.validators), encoding="utf-8")
+        os.replace(tmp_validators, validators_path)
+        if fetcher.stats.errors:  # some pages are missing: resume from the checkpoints
+            for path in partial.glob("*.warc.gz"):
+                path.unlink()
+        else:
+            shutil.rmtree(partial, ignore_errors=True)  # published: nothing to resume
         return result
+
+
+def _keep_partial(partial: Path) -> None:
+    """Set the WARC of a crawl that was cut off aside (``earlier-*.warc.gz``): its
+    complete records are data the checkpoints count as stored."""
+    left = partial / "crawl.warc.gz"
+    if left.exists() and left.stat().st_size > 0:
+        when = datetime.fromtimestamp(left.stat().st_mtime, UTC)
+        os.replace(left, partial / f"earlier-{when:%Y%m%dT%H%M%S%fZ}.warc.gz")
+
+
+def _archive_earlier(partial: Path, store: RawStore, base: str) -> list[RawInput]:
+    """Archive the WARCs of earlier cut-off crawls of the site, each a raw input."""
+    entries = []
+    for path in sorted(partial.glob("earlier-*.warc.gz")):
+        stamp = path.name[len("earlier-") : -len(".warc.gz")]
+        when = datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+        with open(path, "rb") as fh:
+            entries.append(store.put_stream(fh, f"{base}#crawl-cut-off-{stamp}", fetched_at=when))
+    return entries
 
 
 def _crawl_status(base: str) -> Any:

@@ -70,7 +70,9 @@ from cwingest import __version__
 API_REL = "https://api.w.org/"
 # Post types that are never content (WordPress core's internal types).
 _INTERNAL_TYPES = frozenset({"attachment", "nav_menu_item"})
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Worth asking again: rate limited, a gateway or a server briefly down, a PHP fatal error
+# under load (500 is transient on WordPress hosts often enough to retry a few times).
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class CrawlStats:
     retries: int = 0
     errors: int = 0
     wait_seconds: float = 0.0
+    not_modified: int = 0  # conditional requests answered 304
     records: int = 0  # post records fetched
     refused: list[str] = field(default_factory=list)  # URLs not fetched, with why
 
@@ -197,6 +200,8 @@ class Fetcher:
         self._robots: robotparser.RobotFileParser | None = None
         self.sitemaps: list[str] = []  # robots.txt's Sitemap: lines
         self.on_request: Callable[[CrawlStats], None] | None = None  # progress display
+        # url -> ETag / Last-Modified and body of the last 200, for conditional requests
+        self.validators: dict[str, dict[str, Any]] = {}
         self.started = time.monotonic()
         self.client = httpx.Client(
             timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout),
@@ -280,7 +285,13 @@ class Fetcher:
     def _get_once(self, url: str, hops: int = 0, method: str = "GET") -> Fetched | None:
         self._throttle()
         self.stats.requests += 1
-        request = self.client.build_request(method, url)
+        known = self.validators.get(url) if method == "GET" else None
+        headers = {}
+        if known and known.get("etag"):
+            headers["If-None-Match"] = known["etag"]
+        if known and known.get("last_modified"):
+            headers["If-Modified-Since"] = known["last_modified"]
+        request = self.client.build_request(method, url, headers=headers)
         try:
             response = self.client.send(request, stream=True)
             try:
@@ -306,6 +317,15 @@ class Fetcher:
         if self.on_request is not None:
             self.on_request(self.stats)
         got = Fetched(str(response.url), response.status_code, response.headers, body)
+        if response.status_code == 304 and known is not None:
+            # unchanged since the last crawl (WordPress core's REST answers carry no
+            # validators; robots.txt and sitemaps served as files often do)
+            self.stats.not_modified += 1
+            return Fetched(got.url, 200, response.headers, bytes.fromhex(known["body"]))
+        if response.status_code == 200 and method == "GET" and len(body) <= 1 << 20:
+            etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+            if etag or modified:
+                self.validators[url] = {"etag": etag, "last_modified": modified, "body": body.hex()}
         if response.is_redirect and hops < 5:
             target = urljoin(url, response.headers.get("Location", ""))
             if urlsplit(target).netloc.lower() != self.host:
@@ -509,10 +529,17 @@ def crawl_site(
     options: CrawlOptions,
     cursors: dict[str, str],
     known: dict[str, set[int]] | None = None,
+    resume: dict[str, str] | None = None,
+    checkpoint: Callable[[str, str], None] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """Crawl one site; returns the new cursors (per post type: the newest modified_gmt
     stored, to be saved once the crawl's WARC is in the archive) and notes. ``known`` is
-    the ids the output holds per post type, for the deletion sweep."""
+    the ids the output holds per post type, for the deletion sweep. ``checkpoint(type,
+    modified_gmt)`` is told, page after page of the ``modified`` window (oldest first),
+    how far the stored records reach, and ``resume`` (the checkpoints of a crawl that was
+    cut off, whose WARC is archived) starts each window there instead of refetching.
+
+    A post type whose pages could not all be fetched keeps its old cursor."""
     notes: list[str] = []
     fetcher.load_robots()
     try:
@@ -560,9 +587,11 @@ def crawl_site(
         if options.since is not None:
             since = options.since
         elif not options.full and pt.slug in cursors:
-            cursor = datetime.fromisoformat(cursors[pt.slug])
-            cursor = cursor if cursor.tzinfo else cursor.replace(tzinfo=UTC)  # modified_gmt
-            since = cursor - options.lag
+            since = _aware(cursors[pt.slug]) - options.lag  # a modified_gmt (UTC)
+        if resume and pt.slug in resume:  # stored by the crawl that was cut off
+            resumed = _aware(resume[pt.slug]) - timedelta(seconds=1)  # ties of that second
+            since = resumed if since is None else max(since, resumed)
+        errors = fetcher.stats.errors
         windows = [base_params]
         if since is not None:
             windows = [
@@ -576,24 +605,30 @@ def crawl_site(
             ]
         newest = cursors.get(pt.slug)
         seen: set[int] = set()
-        for params in windows:
+        for n, params in enumerate(windows):
+            ignored = False
             for got in pages(fetcher, url, params):
-                records = got.json()
-                if not isinstance(records, list):
-                    continue
-                for rec in records:
-                    if not isinstance(rec, dict) or not isinstance(rec.get("id"), int):
-                        continue
-                    if rec["id"] in seen:
-                        continue
-                    seen.add(rec["id"])
-                    fetcher.stats.records += 1
-                    modified = rec.get("modified_gmt")
-                    if isinstance(modified, str) and (newest is None or modified > newest):
-                        newest = modified
-                    if coauthors:
-                        fetcher.get(api.url("coauthors/v1/coauthors"), {"post_id": rec["id"]})
-        if newest:
+                records = [
+                    r
+                    for r in (got.json() or [])
+                    if isinstance(r, dict) and isinstance(r.get("id"), int)
+                ]
+                if n == 0 and since is not None and _older(records, since):
+                    ignored = True  # WordPress before 5.7 ignores modified_after
+                    break
+                reach = _store(records, seen, fetcher, api, coauthors)
+                if reach and (newest is None or reach > newest):
+                    newest = reach
+                if n == 0 and reach and checkpoint is not None and "orderby" in params:
+                    checkpoint(pt.slug, reach)
+            if ignored and since is not None:
+                notes.append(f"{pt.slug}: modified_after is not supported; newest first")
+                newest = _newest_first(
+                    fetcher, url, base_params, since, seen, api, coauthors, newest
+                )
+        if fetcher.stats.errors != errors:
+            notes.append(f"{pt.slug}: some pages could not be fetched; its cursor stays")
+        elif newest:
             new_cursors[pt.slug] = newest
         if do_sweep and known and known.get(pt.slug):
             gone = sweep(fetcher, url, known[pt.slug], options)
@@ -602,6 +637,57 @@ def crawl_site(
     if do_sweep:
         new_cursors[SWEPT] = _iso_z(started)
     return new_cursors, notes
+
+
+def _older(records: list[dict[str, Any]], since: datetime) -> bool:
+    """True when a record of a ``modified_after`` answer is not after it (ignored)."""
+    limit = _iso_z(since).rstrip("Z")
+    return any(str(r.get("modified_gmt") or "9") <= limit for r in records)
+
+
+def _store(
+    records: list[dict[str, Any]], seen: set[int], fetcher: Fetcher, api: Api, coauthors: bool
+) -> str | None:
+    """Count new records (their bytes are in the WARC already), ask for their co-author
+    bylines; the newest ``modified_gmt`` among them."""
+    reach: str | None = None
+    for rec in records:
+        if rec["id"] in seen:
+            continue
+        seen.add(rec["id"])
+        fetcher.stats.records += 1
+        modified = rec.get("modified_gmt")
+        if isinstance(modified, str) and (reach is None or modified > reach):
+            reach = modified
+        if coauthors:
+            fetcher.get(api.url("coauthors/v1/coauthors"), {"post_id": rec["id"]})
+    return reach
+
+
+def _newest_first(
+    fetcher: Fetcher,
+    url: str,
+    base_params: dict[str, Any],
+    since: datetime,
+    seen: set[int],
+    api: Api,
+    coauthors: bool,
+    newest: str | None,
+) -> str | None:
+    """Older sites: ``orderby=modified&order=desc`` until the records are older than
+    ``since``."""
+    limit = _iso_z(since).rstrip("Z")
+    for got in pages(fetcher, url, {**base_params, "order": "desc"}):
+        records = [
+            r for r in (got.json() or []) if isinstance(r, dict) and isinstance(r.get("id"), int)
+        ]
+        fresh = [r for r in records if str(r.get("modified_gmt") or "") > limit]
+        reach = _store(fresh, seen, fetcher, api, coauthors)
+        if reach and (newest is None or reach > newest):
+            newest = reach
+        if len(fresh) < len(records):
+            break
+    return newest
 
 
 # -- when the REST API is closed: sitemaps ----------------------------------------------

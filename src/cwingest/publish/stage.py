@@ -40,9 +40,9 @@ def publish_tables(
     """Stage every curated table but ``runs``; counts posts new, updated and unchanged
     against the published version."""
     started = time.perf_counter()
-    previous = _previous_hashes(out)
+    previous, was_deleted = _previous_hashes(out)
     tombstones = _tombstones(spool)
-    stats = {"new": 0, "updated": 0, "unchanged": 0}
+    stats = {"new": 0, "updated": 0, "unchanged": 0, "deleted": 0}
     author_counts: dict[str, tuple[str, int]] = {}
     issue_counts: dict[str, tuple[str, int]] = {}
 
@@ -67,6 +67,7 @@ def publish_tables(
         # live again)
         if gone and (row["last_seen_at"] is None or gone[0] > row["last_seen_at"]):
             row["deleted_at"], row["deleted_reason"] = gone
+            stats["deleted"] += pid not in was_deleted
         spool.add_sources([source_row(pid, d, rel, sim) for d, rel, sim, _ in members])
         digest = _row_hash(row)
         old = previous.get(pid)
@@ -100,6 +101,7 @@ def publish_tables(
         "new": stats["new"],
         "updated": stats["updated"],
         "unchanged": stats["unchanged"],
+        "deleted": stats["deleted"],
         "rejected": len(reject_rows),
         "skipped": skipped,
     }
@@ -168,19 +170,23 @@ def _row_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _previous_hashes(out: Path) -> dict[str, str]:
-    """post_id -> hash of the published row, read in batches (texts are not kept)."""
+def _previous_hashes(out: Path) -> tuple[dict[str, str], set[str]]:
+    """post_id -> hash of the published row, and the posts already marked deleted (read in
+    batches; texts are not kept)."""
     import pyarrow.parquet as pq
 
     path = out / "posts"
-    if not path.exists():
-        return {}
     hashes: dict[str, str] = {}
+    deleted: set[str] = set()
+    if not path.exists():
+        return hashes, deleted
     for part in sorted(path.glob("*.parquet")):
         for batch in pq.ParquetFile(part).iter_batches(batch_size=2000):
             for row in batch.to_pylist():
                 hashes[row["post_id"]] = _row_hash(row)
-    return hashes
+                if row.get("deleted_at") is not None:
+                    deleted.add(row["post_id"])
+    return hashes, deleted
 
 
 def raw_and_reject_rows(
