@@ -230,6 +230,8 @@ def parse_inputs(
         "cached": len(hits),
         "documents": sum(o.docs_count for o in outcomes.values()),
         "rejected_inputs": sum(1 for o in outcomes.values() if o.fatal),
+        # inputs whose result could not be cached (disk full): parsed again next run
+        "cache_write_failures": cache.failed if cache is not None else 0,
     }
     for o in outcomes.values():
         if o.skip_reasons:
