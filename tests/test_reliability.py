@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -169,10 +170,17 @@ def test_two_runs_at_once_on_one_output_both_land(pub: Path, tmp_path: Path) -> 
     a = start("ingest", *first, "--out", out, "--raw", raw)
     lock = out / ".cwingest.lock"
     assert wait_for(lambda: lock.exists() and lock.stat().st_size > 0)
-    b = start("ingest", tmp_path / "late", "--out", out, "--raw", raw)
+    os.kill(a.pid, signal.SIGSTOP)  # the first holds the lock until the second has seen it
+    try:
+        b = start("ingest", tmp_path / "late", "--out", out, "--raw", raw)
+        assert b.stderr is not None
+        ready, _, _ = select.select([b.stderr], [], [], 120)
+        said = b.stderr.readline() if ready else ""
+    finally:
+        os.kill(a.pid, signal.SIGCONT)
     results = [(p.wait(300), *p.communicate()) for p in (a, b)]
     assert [r[0] for r in results] == [0, 0], results
-    assert f"waiting for run PID {a.pid}" in results[1][2]  # the second waited for the first
+    assert f"waiting for run PID {a.pid}" in said + results[1][2]  # the second waited
     alone = tmp_path / "alone"
     both = cli("ingest", *first, tmp_path / "late", "--out", alone, "--raw", raw)
     assert both.returncode == 0

@@ -9,8 +9,9 @@ teaser links (which mark the document as an excerpt) and "Label: value" lines su
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cwingest.clean.profiles import Profile
 
@@ -100,13 +101,33 @@ def is_bare_label(line: str, profiles: Sequence[Profile]) -> bool:
 
 def is_chrome(line: str, profiles: Sequence[Profile]) -> bool:
     """True when a whole line is page chrome under any of the profiles."""
-    key = line.strip().casefold()
+    stripped = line.strip()
+    key = stripped.casefold()
     for profile in profiles:
         if key in profile.drop_lines:
             return True
-        if any(p.match(line.strip()) for p in profile.drop_patterns):
+        if profile.drop_patterns and _any_pattern(profile.drop_patterns)(stripped):
             return True
     return False
+
+
+_LEADING_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
+
+
+@lru_cache(maxsize=64)
+def _any_pattern(patterns: tuple[re.Pattern[str], ...]) -> Callable[[str], bool]:
+    """One alternation of a profile's patterns (one regex pass per line instead of one per
+    pattern); a leading ``(?i)`` becomes a scoped ``(?i:...)``. Patterns that cannot be
+    combined are tried one by one."""
+    parts = []
+    for p in patterns:
+        m = _LEADING_FLAGS.match(p.pattern)
+        parts.append(f"(?{m.group(1)}:{p.pattern[m.end() :]})" if m else f"(?:{p.pattern})")
+    try:
+        combined = re.compile("|".join(parts))
+    except re.error:
+        return lambda line: any(p.match(line) for p in patterns)
+    return lambda line: combined.match(line) is not None
 
 
 def clean_paragraphs(

@@ -9,14 +9,17 @@ usual WordPress content containers, or trafilatura when none matches.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from functools import lru_cache
 from html import escape
 from typing import Any
 from urllib.parse import urljoin
 
 from cssselect import SelectorError
 from lxml import etree, html
+from lxml.cssselect import CSSSelector
 
 from cwingest.clean.html_text import parse_html
 from cwingest.clean.profiles import load_profiles
@@ -113,10 +116,17 @@ def _json_ld(root: etree._Element, kinds: tuple[str, ...] = _PAGE_TYPES) -> list
 def _css(el: etree._Element, selector: str) -> list[etree._Element]:
     """Elements a CSS selector matches; none for a selector that does not parse (a typo in
     a user's profile must not stop the run)."""
+    compiled = _compiled_css(selector)
+    return list(compiled(el)) if compiled is not None else []
+
+
+@lru_cache(maxsize=512)
+def _compiled_css(selector: str) -> CSSSelector | None:
+    """A selector translated to XPath once (``el.cssselect`` translates on every call)."""
     try:
-        return list(el.cssselect(selector))
+        return CSSSelector(selector, translator="html")
     except (SelectorError, etree.XPathError):
-        return []
+        return None
 
 
 def _select(el: etree._Element, selectors: tuple[str, ...]) -> etree._Element | None:
@@ -336,7 +346,7 @@ def _single(
             if label not in doc.terms[tax]:
                 doc.terms[tax].append(label)
     if not (doc.title_raw and doc.authors):
-        _fill_from_trafilatura(doc, root, url, site_names)
+        _fill_from_trafilatura(doc, root, site_names)
     if is_protected_class(classes) or root.xpath("//form[contains(@class,'post-password-form')]"):
         doc.is_protected = True  # the page shows a password form, not the post
         doc.body_html = ""
@@ -477,22 +487,42 @@ def _authors(
     return []
 
 
-def _fill_from_trafilatura(
-    doc: Document, root: etree._Element, url: str | None, site_names: list[str]
-) -> None:
+def _fill_from_trafilatura(doc: Document, root: etree._Element, site_names: list[str]) -> None:
     """Title and authors a page's theme did not mark up the WordPress way (other sites'
     articles), from trafilatura's extractor. Its dates are not used: htmldate guesses from
     footers and copyright lines, and a wrong date is worse than none."""
-    from trafilatura.metadata import extract_metadata
-
     try:
-        meta = extract_metadata(root, default_url=url)
+        meta = _title_and_author(root)
     except Exception:  # metadata is a bonus: a failure here must not lose the page
         return
     if not doc.title_raw and meta.title and not any(_same(meta.title, n) for n in site_names):
         doc.title_raw = meta.title
     if not doc.authors and meta.author:
         doc.authors = person_names(meta.author.split(";"), site_names)
+
+
+def _title_and_author(root: etree._Element) -> Any:
+    """The title and author steps of ``trafilatura.metadata.extract_metadata`` alone: its
+    date search (htmldate, dateparser) costs as much as extracting the text and its dates
+    are not used."""
+    from trafilatura.metadata import (
+        examine_meta,
+        extract_author,
+        extract_meta_json,
+        extract_title,
+    )
+
+    meta = examine_meta(root)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    with contextlib.suppress(Exception):  # its JSON-LD reader has bugs: keep the rest
+        meta = extract_meta_json(root, meta)
+    if not meta.title:
+        meta.title = extract_title(root)
+    if not meta.author:
+        meta.author = extract_author(root)
+    meta.clean_and_trim()
+    return meta
 
 
 def _meta_authors(root: etree._Element) -> list[str]:
@@ -566,7 +596,9 @@ def _trafilatura_main(root: etree._Element) -> str:
     import trafilatura
 
     try:
-        extracted = trafilatura.extract(root, output_format="html", include_tables=True)
+        extracted = trafilatura.extract(
+            root, output_format="html", include_tables=True, include_comments=False
+        )
     except Exception:  # an extractor failure must not lose the page: fall back
         return ""
     return extracted or ""
