@@ -105,6 +105,8 @@ def test_a_damaged_or_deleted_cache_is_only_slower(publication: list[Path], tmp_
     metas = sorted((out / ".cache").rglob("*.json"))
     metas[0].write_text('{"raw_id": ')  # a cut entry
     metas[1].unlink()
+    (enrich,) = (out / ".cache" / "enrich").glob("*.sqlite")
+    enrich.write_bytes(b"not a database" * 100)
     # a new input forces a rebuild: the damaged entries are parsed again, not trusted
     extra = tmp_path / "extra.txt"
     extra.write_text(
@@ -113,6 +115,7 @@ def test_a_damaged_or_deleted_cache_is_only_slower(publication: list[Path], tmp_
     )
     summary = run_ingest([str(extra)], out=out, raw=raw)
     assert summary.inputs_parsed == 3
+    assert summary.documents_enriched == summary.documents  # the damaged cache was started anew
     shutil.rmtree(out / ".cache")
     summary = run_ingest([str(extra)], out=out, raw=raw, cache=False)
     assert summary.inputs_parsed == summary.inputs
@@ -121,3 +124,75 @@ def test_a_damaged_or_deleted_cache_is_only_slower(publication: list[Path], tmp_
     for name in ("raw_records",):
         assert len(_rows(out, name)) == len(before[name]) + 1
     assert pq.read_table(out / "posts").num_rows == len(before["posts"]) + 1
+
+
+def _old_record(wp_id: int, author: int, title: str) -> dict[str, Any]:
+    return {
+        "id": wp_id,
+        "date_gmt": f"2019-03-0{wp_id % 9 + 1}T10:00:00",
+        "modified_gmt": f"2019-03-0{wp_id % 9 + 1}T10:00:00",
+        "slug": f"note-{wp_id}",
+        "status": "publish",
+        "type": "post",
+        "link": f"https://blog.example.org/note-{wp_id}/",
+        "title": {"rendered": title},
+        "content": {
+            "rendered": f"<p>{title} is about how advisory works at school number {wp_id}, "
+            "where every student meets an adult each week to look at goals, evidence and "
+            f"the next step; this note {wp_id} says what changed over the year.</p>"
+        },
+        "author": author,
+    }
+
+
+def test_a_new_users_listing_re_enriches_only_the_posts_it_names(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    records = [_old_record(100 + i, 7 if i < 2 else 8, f"Field Note {i}") for i in range(6)]
+    (posts / "posts.json").write_text(json.dumps(records))
+    users = tmp_path / "users"
+    users.mkdir()
+    user = {
+        "id": 8,
+        "name": "Dana Okafor",
+        "slug": "dana",
+        "link": "https://blog.example.org/author/x/",
+    }
+    (users / "users.json").write_text(json.dumps([user]))
+    out, raw = tmp_path / "out", tmp_path / "raw"
+    first = run_ingest([str(posts), str(users)], out=out, raw=raw)
+    assert first.documents_enriched == first.documents == 6
+    by_title = {p["title"]: p for p in table(out, "posts")}
+    assert by_title["Field Note 5"]["authors"] == ["Dana Okafor"]
+    assert by_title["Field Note 0"]["authors"] in ([], None)  # user 7 is not known yet
+
+    # a listing naming user 7: only the two posts by user 7 are enriched again
+    (tmp_path / "more").mkdir()
+    more = {
+        "id": 7,
+        "name": "Kim Alvarez",
+        "slug": "kim",
+        "link": "https://blog.example.org/author/x/",
+    }
+    (tmp_path / "more" / "users.json").write_text(json.dumps([more]))
+    second = run_ingest([str(tmp_path / "more")], out=out, raw=raw)
+    assert second.documents == 6 and second.documents_enriched == 2
+    assert _last_run(out)["documents_enriched"] == 2
+    by_title = {p["title"]: p for p in table(out, "posts")}
+    assert by_title["Field Note 0"]["authors"] == ["Kim Alvarez"]
+    assert by_title["Field Note 5"]["authors"] == ["Dana Okafor"]
+
+    # another listing spells user 8 differently: the smaller name wins (as in any
+    # rebuild, whatever the order), so the four posts by user 8 are enriched again
+    (tmp_path / "renamed").mkdir()
+    renamed = {**user, "name": "Dana A. Okafor"}
+    (tmp_path / "renamed" / "users.json").write_text(json.dumps([renamed]))
+    third = run_ingest([str(tmp_path / "renamed")], out=out, raw=raw)
+    assert third.documents_enriched == 4
+    by_title = {p["title"]: p for p in table(out, "posts")}
+    assert by_title["Field Note 5"]["authors"] == ["Dana A. Okafor"]
+    assert by_title["Field Note 0"]["authors"] == ["Kim Alvarez"]
+    rebuilt = run_backfill(out=tmp_path / "full", raw=raw, cache=False)
+    assert rebuilt.documents_enriched == rebuilt.documents
+    for name in COMPARED:
+        assert _rows(out, name) == _rows(tmp_path / "full", name), name

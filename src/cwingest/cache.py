@@ -13,6 +13,7 @@ are removed at the end of each run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -66,6 +67,25 @@ def code_version(reader_options: dict[str, Any], max_bytes: int) -> str:
     return h.hexdigest()[:20]
 
 
+# Caches are written only while the output's file system keeps this much free (bytes and
+# share of its size): a cache is an optimisation and must never be what fills the disk the
+# tables are published on.
+CACHE_MIN_FREE = 64 * 2**20
+CACHE_MIN_FREE_SHARE = 0.05
+
+
+def room_for_cache(out: Path) -> bool:
+    """True when caches may grow under ``out`` (see ``CACHE_MIN_FREE``)."""
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        usage = shutil.disk_usage(probe)
+    except OSError:
+        return False
+    return usage.free >= max(CACHE_MIN_FREE, CACHE_MIN_FREE_SHARE * usage.total)
+
+
 class ParseCache:
     """Outcomes and document spools of raw inputs, under ``out/.cache/parse/<version>``."""
 
@@ -76,6 +96,7 @@ class ParseCache:
         self.hits = 0
         self.misses = 0
         self.failed = 0
+        self.writable = room_for_cache(out)
 
     @staticmethod
     def key(raw: RawInput) -> str:
@@ -112,6 +133,9 @@ class ParseCache:
         and the input is parsed again next time."""
         if outcome.fatal and outcome.fatal.error == "missing raw object":
             return  # says something about the archive, not about the input
+        if not self.writable:
+            self.failed += 1
+            return
         try:
             self._put(raw, outcome)
         except OSError:
@@ -155,3 +179,142 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+class EnrichCache:
+    """What the enrich stage made of each document, kept across runs by content.
+
+    Enrichment is a function of the spooled document (its cleaned fields and labels), the
+    code and profiles, and the names the document looked up in the run's users and terms.
+    Each entry keeps the lookups its document consulted and their answers; a later run
+    reuses the entry only when the same lookups give the same answers, so a new input
+    re-enriches only the documents whose names it changes. Entries hold the fields the
+    stage changed (a delta, not the document), the grouping key and the shingle
+    signature. One SQLite file per code version under ``out/.cache/enrich/``; entries
+    not used by a run are dropped at its end. Like the parse cache it is an optimisation:
+    any error reading or writing it turns it off for the run.
+    """
+
+    def __init__(self, out: Path, version: str) -> None:
+        import sqlite3
+
+        self.base = out / CACHE_DIR / "enrich"
+        self.path = self.base / f"{version}.sqlite"
+        self.version = version
+        self.hits = 0
+        self.misses = 0
+        self.failed = 0
+        self._used: list[tuple[str]] = []
+        self._pending: list[tuple[str, str, str, str, bytes, bytes]] = []
+        self.db: sqlite3.Connection | None = None
+        self.writable = room_for_cache(out)
+        if not self.writable and not self.path.exists():
+            self.failed += 1
+            return
+        for attempt in (1, 2):
+            try:
+                self.base.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(self.path)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=OFF")
+                self.db.execute(
+                    "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, consults TEXT,"
+                    " delta TEXT, grouping TEXT, shingles BLOB, paragraphs BLOB)"
+                )
+                return
+            except sqlite3.DatabaseError:  # a damaged file: start the cache afresh
+                if self.db is not None:
+                    self.db.close()
+                    self.db = None
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+                if attempt == 2 or not self.writable:
+                    self._off()
+                    return
+            except OSError:
+                self._off()
+                return
+
+    def _off(self) -> None:
+        self.failed += 1
+        if self.db is not None:
+            with contextlib.suppress(Exception):  # a broken cache must not stop the run
+                self.db.close()
+        self.db = None
+
+    @staticmethod
+    def key(data: str, labels: str) -> str:
+        """The entry of a spooled document: its fields and its labels."""
+        h = hashlib.sha256(data.encode())
+        h.update(b"\0" + labels.encode())
+        return h.hexdigest()[:32]
+
+    def get(self, key: str) -> tuple[Any, ...] | None:
+        """(consults, delta, grouping, shingles, paragraphs) of ``key``, or None."""
+        import sqlite3
+
+        if self.db is None:
+            return None
+        try:
+            row = self.db.execute(
+                "SELECT consults, delta, grouping, shingles, paragraphs FROM entries WHERE key=?",
+                (key,),
+            ).fetchone()
+        except sqlite3.Error:
+            self._off()
+            return None
+        return tuple(row) if row is not None else None
+
+    def used(self, key: str) -> None:
+        """Keep ``key`` at the end of the run."""
+        self._used.append((key,))
+        self.hits += 1
+
+    def put(
+        self, key: str, consults: str, delta: str, grouping: str, shingles: bytes, paras: bytes
+    ) -> None:
+        """Store one document's enrichment (written in batches)."""
+        self.misses += 1
+        if not self.writable:
+            return
+        self._used.append((key,))
+        self._pending.append((key, consults, delta, grouping, shingles, paras))
+        if len(self._pending) >= 500:
+            self._flush()
+
+    def _flush(self) -> None:
+        import sqlite3
+
+        if self.db is not None and self._pending:
+            try:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?)", self._pending
+                )
+                self.db.commit()
+            except sqlite3.Error:
+                self._off()
+        self._pending = []
+
+    def finish(self) -> None:
+        """Write what is pending, drop the entries this run did not use and the files of
+        other versions."""
+        import sqlite3
+
+        self._flush()
+        if self.db is not None:
+            try:
+                self.db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
+                self.db.executemany("INSERT OR IGNORE INTO used VALUES (?)", self._used)
+                self.db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
+                self.db.commit()
+                self.db.close()
+            except sqlite3.Error:
+                self._off()
+            self.db = None
+        self._used = []
+        try:
+            for other in self.base.iterdir():
+                if not other.name.startswith(self.version):
+                    other.unlink(missing_ok=True)
+        except OSError:
+            pass

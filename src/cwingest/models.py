@@ -177,23 +177,32 @@ class ParseResult:
 _DATETIME_FIELDS = ("fetched_at", "published_at", "modified_at")
 
 
-def document_to_json(doc: Document) -> str:
-    """Serialise a document for the on-disk spool between stages."""
-    import json
-
+def document_fields(doc: Document) -> dict[str, Any]:
+    """The fields of a document as JSON values (datetimes as ISO strings)."""
     data = doc.to_dict()
     for key in _DATETIME_FIELDS:
         if data[key] is not None:
             data[key] = data[key].isoformat()
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return data
+
+
+def document_to_json(doc: Document) -> str:
+    """Serialise a document for the on-disk spool between stages."""
+    import json
+
+    return json.dumps(document_fields(doc), ensure_ascii=False, sort_keys=True)
+
+
+def document_from_dict(data: dict[str, Any]) -> Document:
+    """Inverse of :func:`document_fields` (``data`` is consumed)."""
+    for key in _DATETIME_FIELDS:
+        if data.get(key):
+            data[key] = datetime.fromisoformat(data[key])
+    return Document(**data)
 
 
 def document_from_json(text: str) -> Document:
     """Inverse of :func:`document_to_json`."""
     import json
 
-    data = json.loads(text)
-    for key in _DATETIME_FIELDS:
-        if data.get(key):
-            data[key] = datetime.fromisoformat(data[key])
-    return Document(**data)
+    return document_from_dict(json.loads(text))

@@ -77,6 +77,7 @@ class RunSummary:
     skipped: int = 0
     out: str = ""
     inputs_parsed: int = 0  # raw inputs parsed by this run (the others came from the cache)
+    documents_enriched: int = 0  # documents enriched by this run (the others: the cache)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     crawl: CrawlStats | None = None  # requests, bytes, retries of a crawl
     notes: list[str] = field(default_factory=list)
@@ -109,6 +110,7 @@ class RunSummary:
             "crawl_bytes": self.crawl.bytes if self.crawl else None,
             "crawl_retries": self.crawl.retries if self.crawl else None,
             "crawl_records": self.crawl.records if self.crawl else None,
+            "documents_enriched": self.documents_enriched,
         }
 
     def add(self, report: StageReport) -> None:
@@ -120,7 +122,7 @@ class RunSummary:
         if report.stage == "parse":
             self.inputs_parsed = c["parsed"]
         elif report.stage == "enrich":
-            self.documents = c["documents"]
+            self.documents, self.documents_enriched = c["documents"], c["enriched"]
         elif report.stage == "deduplicate":
             self.duplicates = c["duplicates"]
         elif report.stage == "publish":
@@ -209,7 +211,7 @@ def _stages(
 
     spool, outcomes, parsed = parse_inputs(raws, store, out, work, config)
     summary.add(parsed)
-    keys, hashes, enriched = enrich_documents(spool, work, config)
+    keys, hashes, enriched = enrich_documents(spool, work, config, out)
     summary.add(enriched)
     new_ids, grouped = deduplicate_documents(keys, hashes, spool, config)
     summary.add(grouped)

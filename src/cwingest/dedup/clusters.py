@@ -171,12 +171,12 @@ class Identity:
     guid: bool = False
 
     @staticmethod
-    def of(d: DocKey) -> Identity:
-        """The identity one document states."""
+    def of(d: DocKey, url: str | None = None) -> Identity:
+        """The identity one document states (``url``: its normalised URL, if known)."""
         ident = Identity()
         if d.site and d.wp_id is not None:
             ident.wp[d.site] = {d.wp_id}
-        url = normalize_url(d.url)
+        url = url or normalize_url(d.url)
         if url:
             ident.urls[urlsplit(url).netloc] = {url}
         ident.guid = bool(d.guid)
@@ -244,12 +244,13 @@ def identity_units(docs: list[DocKey]) -> list[int]:
     identities do not conflict (processed in a fixed order of keys and documents).
     """
     uf = UnionFind(len(docs))
-    idents = [Identity.of(d) for d in docs]
+    urls = [normalize_url(d.url) for d in docs]
+    idents = [Identity.of(d, url) for d, url in zip(docs, urls, strict=True)]
     by_key: dict[tuple[int, str], list[int]] = {}
     for i, d in enumerate(docs):
         if d.site and d.wp_id is not None:
             by_key.setdefault((0, f"{d.site}:{d.wp_id}"), []).append(i)
-        url = normalize_url(d.url)
+        url = urls[i]
         if url:
             by_key.setdefault((1, url), []).append(i)
         if d.guid:
@@ -291,13 +292,19 @@ def _days_apart(a: datetime | None, b: datetime | None) -> float | None:
 class _Grouping:
     """State of one deduplication: units, groups, similarity cache."""
 
-    def __init__(self, docs: list[DocKey], sim: Similarity, config: DedupConfig) -> None:
+    def __init__(
+        self,
+        docs: list[DocKey],
+        sim: Similarity,
+        config: DedupConfig,
+        units: list[int] | None = None,
+    ) -> None:
         self.docs = docs
         self.sim = sim
         self.cfg = config
         self.rule = config.canonical_rule
         self.rank = [canonical_rank(d, self.rule) for d in docs]
-        self.unit_of = identity_units(docs)
+        self.unit_of = units if units is not None else identity_units(docs)
         self.units: dict[int, list[int]] = {}
         for i, u in enumerate(self.unit_of):
             self.units.setdefault(u, []).append(i)
@@ -794,22 +801,25 @@ class _Grouping:
         return "metadata_match", measure
 
 
-def deduplicate(docs: list[DocKey], sim: Similarity, config: DedupConfig) -> list[Post]:
+def deduplicate(
+    docs: list[DocKey], sim: Similarity, config: DedupConfig, units: list[int] | None = None
+) -> list[Post]:
     """Group documents into posts (see the module docstring for the rules).
 
     Args:
         docs: every document's keys, numbered like the documents of ``sim``.
         sim: their informative shingle sets (document frequency already counted).
         config: thresholds and the canonical rule.
+        units: ``identity_units(docs)`` when already computed.
     """
-    return _Grouping(docs, sim, config).run()
+    return _Grouping(docs, sim, config, units).run()
 
 
-def count_boilerplate(docs: list[DocKey], sim: Similarity) -> None:
+def count_boilerplate(docs: list[DocKey], sim: Similarity, units: list[int] | None = None) -> None:
     """Count shingle document frequency over identity units' full texts (not teasers)."""
-    units: dict[int, list[int]] = {}
-    for i, u in enumerate(identity_units(docs)):
+    by_unit: dict[int, list[int]] = {}
+    for i, u in enumerate(units if units is not None else identity_units(docs)):
         d = docs[i]
         if not d.is_excerpt_only and d.source_format not in LISTING_FORMATS:
-            units.setdefault(u, []).append(i)
-    sim.count_units(units[u] for u in sorted(units))
+            by_unit.setdefault(u, []).append(i)
+    sim.count_units(by_unit[u] for u in sorted(by_unit))

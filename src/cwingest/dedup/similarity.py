@@ -30,8 +30,12 @@ Everything is a function of the set of documents, never of the order they were a
 
 from __future__ import annotations
 
+import os
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import IO
 
 import numpy as np
 import rensa
@@ -61,6 +65,9 @@ class DedupConfig:
     # that contains it (50 words and more: any title)
     merge_reposts: bool = True  # False keeps reposts (and teaser posts) as posts of their own
     canonical_rule: tuple[str, ...] = ("full_text", "richest", "newest", "longest")
+
+
+_NONE = np.zeros(0, dtype=np.uint64)
 
 
 def lsh_bands(threshold: float, num_perm: int) -> int:
@@ -103,6 +110,8 @@ class Similarity:
         self._df = np.zeros(1 << self._bits, dtype=np.uint8)
         self._frequent = np.zeros(0, dtype=np.uint64)  # sorted boilerplate hashes
         self._sizes: np.ndarray | None = None
+        self._inf_reader: IO[bytes] | None = None  # informative sets, once settled
+        self._inf_offsets = array("q", [0])
 
     # -- boilerplate --------------------------------------------------------------------
 
@@ -167,6 +176,29 @@ class Similarity:
         self._frequent = np.unique(np.concatenate([frequent, *batch]))
         self._df = np.zeros(0, dtype=np.uint8)  # counts are no longer needed
         self._sizes = None
+        self._settle_informative()
+
+    def _settle_informative(self) -> None:
+        """Write every document's informative set to a file beside the store, once the
+        boilerplate is known: grouping reads each set several times, and a positioned read
+        costs less than filtering again (memory keeps only the offsets)."""
+        self.close()
+        path = self.store.path.with_suffix(self.store.path.suffix + ".informative")
+        offsets = array("q", [0])
+        with open(path, "wb") as fh:
+            for i in range(len(self.store)):
+                inf = self._filter(self.store.get(i))
+                fh.write(np.ascontiguousarray(inf, dtype=np.uint64).tobytes())
+                offsets.append(offsets[-1] + len(inf))
+        self._inf_offsets = offsets
+        self._inf_reader = open(path, "rb")  # noqa: SIM115 - kept open until close()
+        self._sizes = np.diff(np.frombuffer(offsets, dtype=np.int64))
+
+    def close(self) -> None:
+        """Release the informative sets' file (the caller removes the work folder)."""
+        if self._inf_reader is not None:
+            self._inf_reader.close()
+        self._inf_reader = None
 
     def boilerplate_shingles(self) -> int:
         """How many distinct shingles were found to be boilerplate."""
@@ -174,7 +206,16 @@ class Similarity:
 
     def informative(self, i: int) -> np.ndarray:
         """Document ``i``'s shingle hashes without boilerplate (sorted)."""
-        hashes = self.store.get(i)
+        reader = self._inf_reader
+        if reader is not None:
+            start, end = self._inf_offsets[i], self._inf_offsets[i + 1]
+            if start == end:
+                return _NONE
+            data = os.pread(reader.fileno(), 8 * (end - start), 8 * start)
+            return np.frombuffer(data, dtype=np.uint64)
+        return self._filter(self.store.get(i))
+
+    def _filter(self, hashes: np.ndarray) -> np.ndarray:
         if not len(hashes) or not len(self._frequent):
             return hashes
         return hashes[~self._is_boilerplate(hashes)]
@@ -348,9 +389,15 @@ def _colliding(keys: np.ndarray, docs: np.ndarray, n: np.int64) -> np.ndarray:
     for s, size in zip(starts[lengths > 2].tolist(), lengths[lengths > 2].tolist(), strict=True):
         bucket = np.sort(docs[order[s : s + size]])
         if size <= 50:
-            i, j = np.triu_indices(size, k=1)
+            i, j = _pairs_of(size)
         else:
             i = np.r_[np.zeros(size - 1, dtype=np.int64), np.arange(size - 1)]
             j = np.r_[np.arange(1, size), np.arange(1, size)]
         pairs.append(bucket[i] * n + bucket[j])
     return np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.int64)
+
+
+@lru_cache(maxsize=64)
+def _pairs_of(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (i, j), i < j, of ``size`` items (``np.triu_indices``, built once per size)."""
+    return np.triu_indices(size, k=1)

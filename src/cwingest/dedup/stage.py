@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from cwingest.config import RunConfig
-from cwingest.dedup.clusters import DocKey, count_boilerplate, deduplicate
+from cwingest.dedup.clusters import DocKey, count_boilerplate, deduplicate, identity_units
 from cwingest.dedup.merge import post_id_for
 from cwingest.dedup.shingles import HashStore
 from cwingest.dedup.similarity import Similarity
@@ -25,8 +25,11 @@ def deduplicate_documents(
     started = time.perf_counter()
     hashes.freeze()
     similarity = Similarity(hashes, [k.site for k in keys], config.dedup)
-    count_boilerplate(keys, similarity)
-    posts = deduplicate(keys, similarity, config.dedup)
+    units = identity_units(keys)
+    count_boilerplate(keys, similarity, units)
+    posts = deduplicate(keys, similarity, config.dedup, units)
+    del units
+    similarity.close()
     hashes.close()
     del similarity
     assignments: list[tuple[str, str, float | None, int, str]] = []

@@ -55,41 +55,55 @@ class LookupIndex:
                 put(idx.coauthor_slugs, (lk.site, lk.slug), name)
         return idx
 
-    def _get(self, d: dict[Any, Any], site: str | None, *key: object) -> object | None:
+    # When a list, every lookup is recorded in it as [table, site, key, answer]: what a
+    # document's enrichment depended on, so a cached enrichment is reused only while the
+    # same lookups give the same answers (see cwingest.cache.EnrichCache).
+    consulted: list[list[Any]] | None = field(default=None, compare=False)
+
+    def _get(self, table: str, site: str | None, *key: object) -> object | None:
+        d: dict[Any, Any] = getattr(self, table)
         value = d.get((site, *key))
         if value is None and site is not None:
             value = d.get((None, *key))
+        if self.consulted is not None:
+            self.consulted.append([table, site, list(key), value])
         return value
+
+    def answers_unchanged(self, consulted: list[list[Any]]) -> bool:
+        """True when every recorded lookup still gives its recorded answer."""
+        for table, site, key, value in consulted:
+            now = self._get(table, site, *key)
+            if now != value:
+                return False
+        return True
 
     def term(self, site: str | None, taxonomy: str, term_id: int) -> str | None:
         """Name of a term id, from the same site (or a source with no site)."""
-        v = self._get(self.terms, site, taxonomy, term_id)
+        v = self._get("terms", site, taxonomy, term_id)
         return v if isinstance(v, str) else None
 
     def term_by_slug(self, site: str | None, taxonomy: str, slug: str) -> str | None:
         """Name of a term slug."""
-        v = self._get(self.term_slugs, site, taxonomy, slug)
+        v = self._get("term_slugs", site, taxonomy, slug)
         return v if isinstance(v, str) else None
 
     def term_slug(self, site: str | None, taxonomy: str, term_id: int) -> str | None:
         """Slug of a term id."""
-        v = self._get(self.term_id_slugs, site, taxonomy, term_id)
+        v = self._get("term_id_slugs", site, taxonomy, term_id)
         return v if isinstance(v, str) else None
 
     def user(self, site: str | None, user_id: int) -> str | None:
         """Display name of a user id."""
-        v = self._get(self.users, site, user_id)
+        v = self._get("users", site, user_id)
         return v if isinstance(v, str) else None
 
     def byline(self, site: str | None, post_id: int) -> list[str] | None:
         """Co-Authors Plus display names of a post, in byline order."""
-        v = self._get(self.post_authors, site, post_id)
+        v = self._get("post_authors", site, post_id)
         return v if isinstance(v, list) else None
 
     def coauthor_display(self, site: str | None, term_slug: str) -> str | None:
         """Display name for a co-author term slug (``cap-<nicename>``), never the login."""
         nicename = term_slug.removeprefix("cap-")
-        v = self._get(self.coauthor_slugs, site, nicename) or self._get(
-            self.user_slugs, site, nicename
-        )
+        v = self._get("coauthor_slugs", site, nicename) or self._get("user_slugs", site, nicename)
         return v if isinstance(v, str) else None

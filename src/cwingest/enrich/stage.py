@@ -10,61 +10,144 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import fields as dataclass_fields
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from cwingest.cache import EnrichCache, code_version
 from cwingest.clean.boilerplate import Cleaned
 from cwingest.clean.profiles import load_profiles
 from cwingest.config import RunConfig
 from cwingest.dedup.clusters import DocKey
-from cwingest.dedup.shingles import HashStore, text_signature
+from cwingest.dedup.shingles import HashStore, Signature, text_signature
 from cwingest.enrich.lookups import LookupIndex
 from cwingest.enrich.metadata import enrich_document
-from cwingest.models import document_from_json, document_to_json
+from cwingest.models import Document, document_fields, document_from_dict
 from cwingest.report import StageReport
 from cwingest.spool import Spool
 
 
 def enrich_documents(
-    spool: Spool, work: Path, config: RunConfig
+    spool: Spool, work: Path, config: RunConfig, out: Path | None = None
 ) -> tuple[list[DocKey], HashStore, StageReport]:
     """Enrich every spooled document in place; its grouping key and signature, in the
-    spool's stable order (document number i is ``keys[i]`` in the hash store)."""
+    spool's stable order (document number i is ``keys[i]`` in the hash store).
+
+    With ``out`` and the run's cache on, what an earlier run made of an identical document
+    is reused while the names it looked up are unchanged (:class:`EnrichCache`)."""
     started = time.perf_counter()
     index = LookupIndex.build(spool.lookups())
     profiles = load_profiles()
     hashes = HashStore(work / "shingles.bin")
+    cache = (
+        EnrichCache(
+            out,
+            f"{code_version(config.reader_options(), config.max_bytes)}"
+            f"-k{config.dedup.shingle_size}",
+        )
+        if out is not None and config.cache
+        else None
+    )
     keys: list[DocKey] = []
     updates: list[tuple[str, str]] = []
     for doc_id, data, labels_json in spool.docs():
-        doc = document_from_json(data)
-        found = json.loads(labels_json)
-        cleaned = Cleaned([], [], found["labels"], found["excerpt_cut"])
-        enrich_document(doc, index, profiles, cleaned)
-        updates.append((document_to_json(doc), doc_id))
-        keys.append(
-            DocKey(
-                doc_id,
-                doc.content_sha256,
-                doc.site,
-                doc.wp_id,
-                doc.url,
-                doc.source_format,
-                doc.is_excerpt_only,
-                doc.modified_at,
-                doc.word_count,
-                fetched_at=doc.fetched_at,
-                guid=doc.guid,
-                title=doc.title,
-                published_at=doc.published_at,
-                slug=doc.slug,
-                post_type=doc.post_type,
+        key = EnrichCache.key(data, labels_json) if cache is not None else ""
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None and index.answers_unchanged(json.loads(hit[0])):
+            assert cache is not None
+            cache.used(key)
+            fields = json.loads(data)
+            fields.update(json.loads(hit[1]))
+            updates.append((json.dumps(fields, ensure_ascii=False, sort_keys=True), doc_id))
+            keys.append(_grouping_from_json(doc_id, hit[2]))
+            signature = Signature(
+                np.frombuffer(hit[3], dtype=np.uint64),
+                np.frombuffer(hit[4], dtype=np.uint64).reshape(-1, 3),
             )
-        )
-        hashes.add(text_signature(doc.content_text, config.dedup.shingle_size))
+        else:
+            before = json.loads(data)  # its own copy: enrichment changes lists in place
+            doc = document_from_dict(json.loads(data))
+            found = json.loads(labels_json)
+            cleaned = Cleaned([], [], found["labels"], found["excerpt_cut"])
+            index.consulted = [] if cache is not None else None
+            enrich_document(doc, index, profiles, cleaned)
+            consulted, index.consulted = index.consulted, None
+            after = document_fields(doc)
+            updates.append((json.dumps(after, ensure_ascii=False, sort_keys=True), doc_id))
+            group = _grouping(doc_id, doc)
+            keys.append(group)
+            signature = text_signature(doc.content_text, config.dedup.shingle_size)
+            if cache is not None:
+                delta = {k: v for k, v in after.items() if before.get(k) != v}
+                cache.put(
+                    key,
+                    json.dumps(consulted),
+                    json.dumps(delta, ensure_ascii=False),
+                    _grouping_to_json(group),
+                    np.ascontiguousarray(signature.shingles, dtype=np.uint64).tobytes(),
+                    np.ascontiguousarray(signature.paragraphs, dtype=np.uint64).tobytes(),
+                )
+        hashes.add(signature)
         if len(updates) >= 2000:
             spool.update(updates, "data")
             updates = []
     spool.update(updates, "data")
-    report = StageReport("enrich", counts={"documents": len(keys)})
+    if cache is not None:
+        cache.finish()
+    report = StageReport(
+        "enrich",
+        counts={
+            "documents": len(keys),
+            "cached": cache.hits if cache is not None else 0,
+            "enriched": len(keys) - (cache.hits if cache is not None else 0),
+        },
+    )
     report.seconds = time.perf_counter() - started
     return keys, hashes, report
+
+
+def _grouping(doc_id: str, doc: Document) -> DocKey:
+    return DocKey(
+        doc_id,
+        doc.content_sha256,
+        doc.site,
+        doc.wp_id,
+        doc.url,
+        doc.source_format,
+        doc.is_excerpt_only,
+        doc.modified_at,
+        doc.word_count,
+        fetched_at=doc.fetched_at,
+        guid=doc.guid,
+        title=doc.title,
+        published_at=doc.published_at,
+        slug=doc.slug,
+        post_type=doc.post_type,
+    )
+
+
+# DocKey's fields after doc_id (the same document may be another raw input's next time),
+# and which of them are datetimes (ISO strings in the cache)
+_GROUPING_FIELDS = tuple(f.name for f in dataclass_fields(DocKey))[1:]
+_GROUPING_DATES = tuple(
+    i for i, name in enumerate(_GROUPING_FIELDS) if name.endswith(("_at", "fetched_at"))
+)
+
+
+def _grouping_to_json(key: DocKey) -> str:
+    values: list[Any] = [getattr(key, name) for name in _GROUPING_FIELDS]
+    for i in _GROUPING_DATES:
+        if values[i] is not None:
+            values[i] = values[i].isoformat()
+    return json.dumps(values, ensure_ascii=False)
+
+
+def _grouping_from_json(doc_id: str, text: str) -> DocKey:
+    values = json.loads(text)
+    for i in _GROUPING_DATES:
+        if values[i] is not None:
+            values[i] = datetime.fromisoformat(values[i])
+    return DocKey(doc_id, *values)
