@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
+
 from cwingest.dedup.similarity import DedupConfig, Similarity
 from cwingest.parse.base import format_ranks
 from cwingest.parse.registry import READERS
@@ -245,7 +247,14 @@ def identity_units(docs: list[DocKey]) -> list[int]:
     """
     uf = UnionFind(len(docs))
     urls = [normalize_url(d.url) for d in docs]
-    idents = [Identity.of(d, url) for d, url in zip(docs, urls, strict=True)]
+    # identities of the groups joined so far; a document alone states its own (made when
+    # a key it shares is checked, so memory holds only those of documents that share one)
+    joined: dict[int, Identity] = {}
+
+    def ident(root: int) -> Identity:
+        found = joined.get(root)
+        return found if found is not None else Identity.of(docs[root], urls[root])
+
     by_key: dict[tuple[int, str], list[int]] = {}
     for i, d in enumerate(docs):
         if d.site and d.wp_id is not None:
@@ -263,10 +272,12 @@ def identity_units(docs: list[DocKey]) -> list[int]:
             ra, rb = uf.find(members[0]), uf.find(other)
             if ra == rb:
                 continue
-            if kind and idents[ra].conflicts(idents[rb]):
+            if kind and ident(ra).conflicts(ident(rb)):
                 continue
-            root = uf.union(ra, rb)
-            idents[root] = idents[ra].merged(idents[rb])
+            merged = ident(ra).merged(ident(rb))
+            joined.pop(ra, None)
+            joined.pop(rb, None)
+            joined[uf.union(ra, rb)] = merged
     return [uf.find(i) for i in range(len(docs))]
 
 
@@ -289,6 +300,36 @@ def _days_apart(a: datetime | None, b: datetime | None) -> float | None:
     return abs((a - b).total_seconds()) / 86400
 
 
+_CACHED = 50_000
+
+
+class _UnitIdentities(dict[int, Identity]):
+    """Identity of each unit, computed from its documents on every lookup (nothing kept)."""
+
+    def __init__(self, docs: list[DocKey], units: dict[int, list[int]]) -> None:
+        super().__init__()
+        self._docs = docs
+        self._units = units
+
+    def __missing__(self, unit: int) -> Identity:
+        members = self._units[unit]
+        ident = Identity.of(self._docs[members[0]])
+        for m in members[1:]:
+            ident = ident.merged(Identity.of(self._docs[m]))
+        return ident
+
+
+class _GroupIdentities(dict[int, Identity]):
+    """Identity of each group: stored once groups are joined, else its unit's."""
+
+    def __init__(self, units: _UnitIdentities) -> None:
+        super().__init__()
+        self._units = units
+
+    def __missing__(self, group: int) -> Identity:
+        return self._units[group]
+
+
 class _Grouping:
     """State of one deduplication: units, groups, similarity cache."""
 
@@ -308,28 +349,32 @@ class _Grouping:
         self.units: dict[int, list[int]] = {}
         for i, u in enumerate(self.unit_of):
             self.units.setdefault(u, []).append(i)
-        self.unit_ident: dict[int, Identity] = {}
-        for u, members in self.units.items():
-            ident = Identity()
-            for m in members:
-                ident = ident.merged(Identity.of(docs[m]))
-            self.unit_ident[u] = ident
+        # a unit's identity is made when asked for (not kept: most units are one document
+        # that no candidate pair ever names); a group's, once groups have been joined
+        self.unit_ident = _UnitIdentities(docs, self.units)
         self.teaser_posts: set[int] = set()
         self._jac: dict[tuple[int, int], float] = {}
         self._con: dict[tuple[int, int], float] = {}
         self._words_cache: dict[int, int] = {}
 
-    # measures, cached
+    # measures, cached (a cache that reaches _CACHED entries starts again: memory stays
+    # bounded where a site has many near-identical posts; results are the same)
     def jaccard(self, a: int, b: int) -> float:
         key = (a, b) if a < b else (b, a)
-        if key not in self._jac:
-            self._jac[key] = self.sim.jaccard(*key)
-        return self._jac[key]
+        found = self._jac.get(key)
+        if found is None:
+            if len(self._jac) >= _CACHED:
+                self._jac.clear()
+            found = self._jac[key] = self.sim.jaccard(*key)
+        return found
 
     def containment(self, part: int, whole: int) -> float:
-        if (part, whole) not in self._con:
-            self._con[(part, whole)] = self.sim.containment(part, whole)
-        return self._con[(part, whole)]
+        found = self._con.get((part, whole))
+        if found is None:
+            if len(self._con) >= _CACHED:
+                self._con.clear()
+            found = self._con[(part, whole)] = self.sim.containment(part, whole)
+        return found
 
     def best(self, members: list[int]) -> int:
         return min(members, key=lambda m: self.rank[m])
@@ -355,7 +400,7 @@ class _Grouping:
                 self.rep[u] = self.best(fulls)
         self.group = UnionFind(len(self.docs))  # over unit representatives (doc numbers)
         self.g_units: dict[int, list[int]] = {u: [u] for u in self.units}
-        self.g_ident: dict[int, Identity] = dict(self.unit_ident)
+        self.g_ident = _GroupIdentities(self.unit_ident)
         self.g_canon: dict[int, int] = dict(self.rep)
         self._full_texts(full_docs)
         self._teasers(full_set)
@@ -364,26 +409,35 @@ class _Grouping:
     # step 2 -----------------------------------------------------------------------------
 
     def _full_texts(self, full_docs: list[int]) -> None:
-        edges: dict[tuple[int, int], float] = {}
-
-        def add(i: int, j: int, s: float) -> None:
-            ui, uj = self.unit_of[i], self.unit_of[j]
-            if ui == uj:
-                return
-            key = (ui, uj) if ui < uj else (uj, ui)
-            edges[key] = max(edges.get(key, 0.0), s)
-
+        """Join units whose full texts are equal or near, strongest edge first (ties by
+        unit numbers). Edges are kept as arrays: a site with many near-identical posts
+        has many."""
         by_sha: dict[str, list[int]] = {}
         for i in full_docs:
             sha = self.docs[i].content_sha256
             if sha:
                 by_sha.setdefault(sha, []).append(i)
-        for same in by_sha.values():
-            for j in same[1:]:
-                add(same[0], j, 1.0)
-        for i, j, s in self.sim.near_pairs(full_docs):
-            add(i, j, s)
-        for (ua, ub), _s in sorted(edges.items(), key=lambda e: (-e[1], e[0])):
+        same_i = [same[0] for same in by_sha.values() for _ in same[1:]]
+        same_j = [j for same in by_sha.values() for j in same[1:]]
+        del by_sha
+        near_i, near_j, near_s = self.sim.near_pair_arrays(full_docs)
+        unit_of = np.asarray(self.unit_of, dtype=np.int64)
+        ui = unit_of[np.concatenate([np.asarray(same_i, dtype=np.int64), near_i])]
+        uj = unit_of[np.concatenate([np.asarray(same_j, dtype=np.int64), near_j])]
+        sims = np.concatenate([np.ones(len(same_i)), near_s])
+        del unit_of, same_i, same_j, near_i, near_j, near_s
+        apart = ui != uj
+        lo, hi, sims = np.minimum(ui, uj)[apart], np.maximum(ui, uj)[apart], sims[apart]
+        del ui, uj, apart
+        if not len(lo):
+            return
+        # one edge per unit pair, at its highest similarity
+        order = np.lexsort((-sims, hi, lo))
+        lo, hi, sims = lo[order], hi[order], sims[order]
+        first = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])]
+        lo, hi, sims = lo[first], hi[first], sims[first]
+        order = np.lexsort((hi, lo, -sims))
+        for ua, ub in zip(lo[order].tolist(), hi[order].tolist(), strict=True):
             ga, gb = self.group.find(ua), self.group.find(ub)
             if ga != gb and self._may_merge(ga, gb):
                 self._merge(ga, gb)
@@ -427,6 +481,8 @@ class _Grouping:
 
     def _long_words(self, i: int) -> int:
         if i not in self._words_cache:
+            if len(self._words_cache) >= _CACHED:
+                self._words_cache.clear()
             self._words_cache[i] = self.sim.words_after_boilerplate(i)
         return self._words_cache[i]
 
@@ -436,7 +492,8 @@ class _Grouping:
         self.g_units[root] = self.g_units[ga] + self.g_units[gb]
         self.g_ident[root] = self.g_ident[ga].merged(self.g_ident[gb])
         self.g_canon[root] = self.best([self.g_canon[ga], self.g_canon[gb]])
-        del self.g_units[other], self.g_ident[other], self.g_canon[other]
+        del self.g_units[other], self.g_canon[other]
+        self.g_ident.pop(other, None)
         return root
 
     # steps 3 and 4 ----------------------------------------------------------------------

@@ -273,11 +273,18 @@ class Similarity:
 
         Only documents with at least ``min_shingles`` informative shingles take part.
         """
+        i, j, sim = self.near_pair_arrays(docs)
+        return list(zip(i.tolist(), j.tolist(), sim.tolist(), strict=True))
+
+    def near_pair_arrays(self, docs: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`near_pairs` as three arrays (i, j, Jaccard), ordered by (i, j): compact
+        where a site has many near-identical posts."""
         cfg = self.config
+        none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
         sizes = self.sizes()
         usable = sorted(d for d in docs if sizes[d] >= cfg.min_shingles)
         if len(usable) < 2:
-            return []
+            return none
         bands = cfg.num_bands or lsh_bands(cfg.near_threshold, cfg.num_perm)
         rows = cfg.num_perm // bands
         keys = np.empty((len(usable), bands), dtype=np.uint64)
@@ -299,13 +306,19 @@ class Similarity:
         found = [_colliding(keys[:, band], docs_arr, n) for band in range(bands)]
         del keys
         candidates = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
-        out = []
+        keep = array("q")
+        sims = array("d")
         for key in candidates.tolist():
             i, j = divmod(key, int(n))
             sim = self.jaccard(i, j)
             if sim >= cfg.near_threshold:
-                out.append((i, j, round(sim, 4)))
-        return out
+                keep.append(key)
+                sims.append(round(sim, 4))
+        del candidates
+        if not keep:
+            return none
+        packed = np.frombuffer(keep, dtype=np.int64)
+        return packed // n, packed % n, np.frombuffer(sims, dtype=np.float64).copy()
 
     def containment_pairs(
         self, parts: Iterable[int], wholes: Iterable[int]

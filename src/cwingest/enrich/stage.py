@@ -9,6 +9,7 @@ signature is stored for the deduplicate stage (compact hashes on disk, not texts
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
@@ -109,14 +110,20 @@ def enrich_documents(
     return keys, hashes, report
 
 
+def _shared(value: str | None) -> str | None:
+    """One copy of a value many documents repeat (site, format, post type): the keys of
+    every document stay in memory until the posts are known."""
+    return sys.intern(value) if value is not None else None
+
+
 def _grouping(doc_id: str, doc: Document) -> DocKey:
     return DocKey(
         doc_id,
         doc.content_sha256,
-        doc.site,
+        _shared(doc.site),
         doc.wp_id,
         doc.url,
-        doc.source_format,
+        sys.intern(doc.source_format),
         doc.is_excerpt_only,
         doc.modified_at,
         doc.word_count,
@@ -125,7 +132,7 @@ def _grouping(doc_id: str, doc: Document) -> DocKey:
         title=doc.title,
         published_at=doc.published_at,
         slug=doc.slug,
-        post_type=doc.post_type,
+        post_type=_shared(doc.post_type),
     )
 
 
@@ -150,4 +157,7 @@ def _grouping_from_json(doc_id: str, text: str) -> DocKey:
     for i in _GROUPING_DATES:
         if values[i] is not None:
             values[i] = datetime.fromisoformat(values[i])
-    return DocKey(doc_id, *values)
+    key = DocKey(doc_id, *values)
+    key.site, key.post_type = _shared(key.site), _shared(key.post_type)
+    key.source_format = sys.intern(key.source_format)
+    return key
