@@ -22,6 +22,20 @@ _MORE = re.compile(
     r"\s*(?:→|»|…|\.\.\.)?(?:\s*[\"“].{0,200}[\"”])?)\s*$",
     re.IGNORECASE,
 )
+# Normalised text has no run of whitespace longer than one character, so a teaser link's
+# match (at most about 260 characters) lies within the last _MORE_WINDOW: the regex, which
+# is tried at every position, only needs to see them.
+_MORE_WINDOW = 400
+
+
+def _strip_more(text: str) -> str:
+    """``text`` without a trailing teaser link ("Continue reading →", "[…]")."""
+    if len(text) <= _MORE_WINDOW:
+        return _MORE.sub("", text)
+    cut = len(text) - _MORE_WINDOW
+    return text[:cut] + _MORE.sub("", text[cut:])
+
+
 _LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z() ]{0,20}?)\s*:\s*(.+?)\s*$")
 _BARE_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z() ]{0,20}?)\s*:?\s*$")
 _SPLIT_NAMES = re.compile(r"\s*(?:,|;|\band\b|&|\|)\s*")
@@ -156,7 +170,7 @@ def clean_paragraphs(
                 dropped += 1
                 continue
             in_share_block = False
-            if i >= n - 3 and line.strip() and not _MORE.sub("", line).strip():
+            if i >= n - 3 and line.strip() and not _strip_more(line).strip():
                 excerpt_cut = True  # a teaser link alone on its line ("Continue reading")
                 dropped += 1
                 continue
@@ -179,7 +193,7 @@ def clean_paragraphs(
         if not kept_lines:
             continue
         text = "\n".join(kept_lines)
-        stripped = _MORE.sub("", text)
+        stripped = _strip_more(text)
         if stripped != text:
             if i >= n - 3:
                 excerpt_cut = True

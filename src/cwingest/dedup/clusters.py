@@ -303,8 +303,20 @@ def _days_apart(a: datetime | None, b: datetime | None) -> float | None:
 _CACHED = 50_000
 
 
+class _Ranks:
+    """Each document's canonical rank, computed when asked for (not kept per document)."""
+
+    def __init__(self, docs: list[DocKey], rule: tuple[str, ...]) -> None:
+        self._docs = docs
+        self._rule = rule
+
+    def __getitem__(self, i: int) -> tuple[object, ...]:
+        return canonical_rank(self._docs[i], self._rule)
+
+
 class _UnitIdentities(dict[int, Identity]):
-    """Identity of each unit, computed from its documents on every lookup (nothing kept)."""
+    """Identity of each unit, made from its documents when asked for and kept in a bounded
+    cache (most units are one document no candidate pair names)."""
 
     def __init__(self, docs: list[DocKey], units: dict[int, list[int]]) -> None:
         super().__init__()
@@ -316,6 +328,9 @@ class _UnitIdentities(dict[int, Identity]):
         ident = Identity.of(self._docs[members[0]])
         for m in members[1:]:
             ident = ident.merged(Identity.of(self._docs[m]))
+        if len(self) >= _CACHED:
+            self.clear()
+        self[unit] = ident
         return ident
 
 
@@ -344,7 +359,7 @@ class _Grouping:
         self.sim = sim
         self.cfg = config
         self.rule = config.canonical_rule
-        self.rank = [canonical_rank(d, self.rule) for d in docs]
+        self.rank = _Ranks(docs, self.rule)
         self.unit_of = units if units is not None else identity_units(docs)
         self.units: dict[int, list[int]] = {}
         for i, u in enumerate(self.unit_of):

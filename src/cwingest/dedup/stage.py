@@ -34,7 +34,11 @@ def deduplicate_documents(
     del similarity
     assignments: list[tuple[str, str, float | None, int, str]] = []
     new_ids: dict[str, str] = {}
-    for post in posts:
+    update = "UPDATE docs SET post_id=?, relation=?, similarity=?, is_primary=? WHERE doc_id=?"
+    n_posts = len(posts)
+    posts.reverse()  # consumed from the end, so each post's lists are freed once written
+    while posts:
+        post = posts.pop()
         primary = [keys[m] for m, p in zip(post.members, post.primary, strict=True) if p]
         pid = post_id_for(primary)
         for rank, (m, rel, sim, prim) in enumerate(
@@ -42,14 +46,14 @@ def deduplicate_documents(
         ):
             assignments.append((f"{pid}:{rank:06d}", rel, sim, int(prim), keys[m].doc_id))
             new_ids[keys[m].doc_id] = pid
-    spool.db.executemany(
-        "UPDATE docs SET post_id=?, relation=?, similarity=?, is_primary=? WHERE doc_id=?",
-        assignments,
-    )
+        if len(assignments) >= 5000:
+            spool.db.executemany(update, assignments)
+            assignments = []
+    spool.db.executemany(update, assignments)
     spool.db.commit()
     report = StageReport(
         "deduplicate",
-        counts={"documents": len(keys), "posts": len(posts), "duplicates": len(keys) - len(posts)},
+        counts={"documents": len(keys), "posts": n_posts, "duplicates": len(keys) - n_posts},
     )
     report.seconds = time.perf_counter() - started
     return new_ids, report
