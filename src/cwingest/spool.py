@@ -30,7 +30,7 @@ class Spool:
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute(
             "CREATE TABLE docs (doc_id TEXT PRIMARY KEY, data TEXT, labels TEXT, post_id TEXT,"
-            " relation TEXT, similarity REAL, is_primary INTEGER)"
+            " relation TEXT, similarity REAL, is_primary INTEGER, delta TEXT)"
         )
         self.db.execute("CREATE TABLE sources (raw_id TEXT, doc_index INTEGER, row TEXT)")
         self.db.execute(
@@ -74,11 +74,19 @@ class Spool:
         """(doc_id, data, labels) in a stable order."""
         yield from self.db.execute(f"SELECT doc_id, data, labels FROM docs ORDER BY {order}")
 
-    def grouped(self) -> Iterator[tuple[str, str, str, float | None, int]]:
-        """(post key, data, relation, similarity, is_primary) in post and rank order."""
-        yield from self.db.execute(
-            "SELECT post_id, data, relation, similarity, is_primary FROM docs ORDER BY post_id"
+    def grouped(self) -> Iterator[tuple[str, dict[str, Any], str, float | None, int]]:
+        """(post key, fields, relation, similarity, is_primary) in post and rank order; a
+        document's fields with its ``delta`` (what the enrich stage changed, when it
+        stored that apart) applied."""
+        rows = self.db.execute(
+            "SELECT post_id, data, relation, similarity, is_primary, delta FROM docs"
+            " ORDER BY post_id"
         )
+        for post_id, data, relation, similarity, is_primary, delta in rows:
+            fields = json.loads(data)
+            if delta is not None:
+                fields.update(json.loads(delta))
+            yield post_id, fields, relation, similarity, is_primary
 
     def add_sources(self, rows: list[dict[str, Any]]) -> None:
         """Store ``post_sources`` rows until they are written in key order."""

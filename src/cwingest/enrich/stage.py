@@ -53,16 +53,15 @@ def enrich_documents(
         else None
     )
     keys: list[DocKey] = []
-    updates: list[tuple[str, str]] = []
+    updates: list[tuple[str, str]] = []  # (enriched data, doc_id)
+    deltas: list[tuple[str, str]] = []  # (cached delta, doc_id)
     for doc_id, data, labels_json in spool.docs():
         key = EnrichCache.key(data, labels_json) if cache is not None else ""
         hit = cache.get(key) if cache is not None else None
         if hit is not None and index.answers_unchanged(json.loads(hit[0])):
             assert cache is not None
             cache.used(key)
-            fields = json.loads(data)
-            fields.update(json.loads(hit[1]))
-            updates.append((json.dumps(fields, ensure_ascii=False, sort_keys=True), doc_id))
+            deltas.append((hit[1], doc_id))  # applied when the publish stage reads it
             keys.append(_grouping_from_json(doc_id, hit[2]))
             signature = Signature(
                 np.frombuffer(hit[3], dtype=np.uint64),
@@ -92,10 +91,12 @@ def enrich_documents(
                     np.ascontiguousarray(signature.paragraphs, dtype=np.uint64).tobytes(),
                 )
         hashes.add(signature)
-        if len(updates) >= 2000:
+        if len(updates) + len(deltas) >= 2000:
             spool.update(updates, "data")
-            updates = []
+            spool.update(deltas, "delta")
+            updates, deltas = [], []
     spool.update(updates, "data")
+    spool.update(deltas, "delta")
     if cache is not None:
         cache.finish()
     report = StageReport(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from cwingest.acquire.files import Unreadable
 from cwingest.dedup.merge import merge_group, source_row
-from cwingest.models import Document, RawInput, document_from_json
+from cwingest.models import Document, RawInput, document_from_dict
 from cwingest.publish.writer import TableWriter, read_table
 from cwingest.report import StageReport
 from cwingest.spool import Spool
@@ -49,13 +49,13 @@ def publish_tables(
     def post_rows() -> Iterator[dict[str, Any]]:
         group: list[tuple[Document, str, float | None, bool]] = []
         current = None
-        for post_key, data, relation, sim, is_primary in spool.grouped():
+        for post_key, fields, relation, sim, is_primary in spool.grouped():
             pid = str(post_key).split(":")[0]
             if current is not None and pid != current:
                 yield emit(current, group)
                 group = []
             current = pid
-            group.append((document_from_json(data), relation, sim, bool(is_primary)))
+            group.append((document_from_dict(fields), relation, sim, bool(is_primary)))
         if current is not None:
             yield emit(current, group)
 
