@@ -107,6 +107,11 @@ def test_a_damaged_or_deleted_cache_is_only_slower(publication: list[Path], tmp_
     metas[1].unlink()
     (enrich,) = (out / ".cache" / "enrich").glob("*.sqlite")
     enrich.write_bytes(b"not a database" * 100)
+    spools = [
+        p for p in (out / ".cache").rglob("*.jsonl") if p.stem not in {m.stem for m in metas[:2]}
+    ]
+    cut = max(spools, key=lambda p: p.stat().st_size)
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])  # cut mid-line
     # a new input forces a rebuild: the damaged entries are parsed again, not trusted
     extra = tmp_path / "extra.txt"
     extra.write_text(
@@ -114,7 +119,7 @@ def test_a_damaged_or_deleted_cache_is_only_slower(publication: list[Path], tmp_
         "Advisory is where our students set their goals for the year and check them weekly.\n"
     )
     summary = run_ingest([str(extra)], out=out, raw=raw)
-    assert summary.inputs_parsed == 3
+    assert summary.inputs_parsed == 4  # the two damaged entries, the cut copy, the new one
     assert summary.documents_enriched == summary.documents  # the damaged cache was started anew
     shutil.rmtree(out / ".cache")
     summary = run_ingest([str(extra)], out=out, raw=raw, cache=False)

@@ -353,3 +353,25 @@ def test_backfill_from_a_read_only_archive(pub: Path, tmp_path: Path) -> None:
         assert state["archive_id"] == json.loads((raw / "archive.json").read_text())["archive_id"]
     finally:
         subprocess.run(["umount", str(ro)], check=False)
+
+
+@pytest.mark.parametrize("shape", ["captures", "pages", "rest"])
+def test_a_full_disk_while_spooling_stops_the_run_instead_of_rejecting_the_input(
+    pub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    """ENOSPC inside a reader that salvages damaged input (a WARC's record loop, a
+    decompressor) is the machine's failure: the run stops with it, nothing is published,
+    and the input is not recorded as damaged."""
+    import errno
+
+    import cwingest.parse.stage as parse_stage
+    from cwingest.pipeline import run_ingest
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(parse_stage, "clean_to_spool", full)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="No space left on device"):
+        run_ingest([str(pub / shape)], out=out, raw=tmp_path / "raw")
+    assert not (out / "posts").exists() and not (out / "rejects").exists()

@@ -157,6 +157,12 @@ class ParseCache:
         tmp_meta.write_text(json.dumps(meta), encoding="utf-8")
         os.replace(tmp_meta, meta_path)  # written last: a half-written entry is a miss
 
+    def forget(self, raw: RawInput) -> None:
+        """Drop the entry of ``raw`` (found damaged)."""
+        for path in self._paths(raw):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
     def prune(self, keep: list[RawInput]) -> None:
         """Remove other versions and inputs not in ``keep``."""
         if self.base.is_dir():

@@ -15,10 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cwingest.models import Lookup
+from cwingest.models import Lookup, RunError
 
 if TYPE_CHECKING:
     from cwingest.parse.stage import RawOutcome
+
+
+class SpoolError(RunError):
+    """A spool file between stages could not be read back (damaged on disk)."""
 
 
 class Spool:
@@ -45,8 +49,15 @@ class Spool:
         path = Path(outcome.spool_file)
         if path.exists():
             with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    item = json.loads(line)
+                for number, line in enumerate(fh, 1):
+                    try:
+                        item = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise SpoolError(
+                            f"the documents of raw input {outcome.raw_id} are damaged on disk "
+                            f"({path.name}, line {number}: {exc.msg}); nothing was published "
+                            "(run again; --no-cache parses every input anew)"
+                        ) from exc
                     if "doc" in item:
                         doc_id = f"{outcome.raw_id}:{item['index']}"
                         docs.append((doc_id, item["doc"], json.dumps(item["found"])))

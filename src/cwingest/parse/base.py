@@ -13,6 +13,7 @@ Adding a format means writing one module and listing it in
 
 from __future__ import annotations
 
+import errno
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -187,3 +188,14 @@ def detect(payload: Payload, readers: list[Reader]) -> Reader:
     if chosen is None:
         raise ParseError("unrecognised format")
     return chosen
+
+
+# Errors of the machine, not of an input (disk full, quota, read-only, I/O error): a
+# reader that salvages damaged input must let them through, so the run stops with the
+# reason instead of recording the input as damaged.
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def is_environment_error(exc: BaseException) -> bool:
+    """True for an OSError that says the machine failed, not the input."""
+    return isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from cwingest.models import ParseError, ParseResult
-from cwingest.parse.base import Payload, detect, nested_payload
+from cwingest.parse.base import Payload, detect, is_environment_error, nested_payload
 
 name = "compressed"
 FORMATS: dict[str, int] = {}  # a container: its content keeps its own format
@@ -82,6 +82,8 @@ def decompress(payload: Payload) -> bytes:
                         f"{kind} input decompresses to more than {payload.max_bytes} bytes: refused"
                     )
     except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
+        if is_environment_error(exc):
+            raise
         if out.tell() == 0:
             raise ParseError(f"damaged {kind} stream: {exc}") from exc
     return out.getvalue()

@@ -27,10 +27,10 @@ from cwingest.clean.profiles import load_profiles
 from cwingest.clean.stage import clean_to_spool
 from cwingest.config import RunConfig
 from cwingest.models import ParseError, RawInput
-from cwingest.parse.base import Payload, detect
+from cwingest.parse.base import Payload, detect, is_environment_error
 from cwingest.parse.registry import READERS
 from cwingest.report import Reject, StageReport
-from cwingest.spool import Spool
+from cwingest.spool import Spool, SpoolError
 
 
 @dataclass
@@ -88,6 +88,8 @@ def process_raw(
         except ParseError as exc:
             outcome.fatal = Reject("parse", _error_class(str(exc)), str(exc))
         except Exception as exc:  # a library choking on odd input must not stop the run
+            if is_environment_error(exc):
+                raise  # the machine failed (disk full, read-only, I/O error), not the input
             detail = f"{type(exc).__name__}: {str(exc)[:200]}"
             outcome.fatal = Reject("parse", "reader failure", detail)
         if outcome.fatal:
@@ -174,6 +176,7 @@ def parse_inputs(
             if hit is not None:
                 hits[raw.raw_id] = hit
     todo = [raw for raw in raws if raw.raw_id not in hits]
+    reparsed: list[str] = []  # cached inputs whose entry turned out damaged
     progress = _progress(len(todo), "parse + clean")
 
     def collect(parsed: Iterator[RawOutcome]) -> None:
@@ -185,7 +188,19 @@ def parse_inputs(
                     cache.put(raw, outcome)
                 if progress:
                     progress.advance(progress.task_ids[0])
-            spool.add(outcome)
+            try:
+                spool.add(outcome)
+            except SpoolError:
+                if cache is None or raw.raw_id not in hits:
+                    raise
+                # a damaged cache entry: parse the input again (its documents replace
+                # whatever was read of the damaged copy)
+                cache.forget(raw)
+                hits.pop(raw.raw_id)
+                outcome = process_raw(raw, str(store.root), config.max_bytes, options, str(work))
+                cache.put(raw, outcome)
+                reparsed.append(raw.raw_id)
+                spool.add(outcome)
             outcomes[outcome.raw_id] = outcome
 
     if config.workers > 1 and len(todo) > 1:
@@ -226,7 +241,7 @@ def parse_inputs(
     report = StageReport("parse")
     report.counts = {
         "inputs": len(raws),
-        "parsed": len(todo),
+        "parsed": len(todo) + len(reparsed),
         "cached": len(hits),
         "documents": sum(o.docs_count for o in outcomes.values()),
         "rejected_inputs": sum(1 for o in outcomes.values() if o.fatal),

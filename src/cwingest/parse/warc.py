@@ -22,7 +22,7 @@ from warcio.bufferedreaders import BufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from cwingest.models import Lookup, ParseError, ParseResult
-from cwingest.parse.base import Payload, nested_payload
+from cwingest.parse.base import Payload, is_environment_error, nested_payload
 from cwingest.util import site_of
 
 name = "warc"
@@ -112,6 +112,8 @@ def parse(payload: Payload) -> ParseResult:
         except ParseError:
             raise
         except (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError) as exc:
+            if is_environment_error(exc):
+                raise
             reason = f"damaged archive after {records} records: {type(exc).__name__}: {exc}"
             if records == 0:
                 raise ParseError(reason[:300]) from exc
