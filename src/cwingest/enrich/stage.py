@@ -4,6 +4,11 @@ REST records name users and terms by id; the names are in other inputs (users an
 terms listings, embedded objects, exports). Once every input is parsed, each document's
 title, authors, terms and dates are resolved against all of them, and its shingle
 signature is stored for the deduplicate stage (compact hashes on disk, not texts).
+
+What a document's enrichment depends on is its spooled fields and labels, the code, and
+the answers of the lookups it made; :class:`cwingest.cache.EnrichCache` keeps the result
+with those answers, so a run enriches again only documents that are new or whose
+lookups now answer differently (``runs.documents_enriched``).
 """
 
 from __future__ import annotations
