@@ -201,3 +201,24 @@ def test_a_new_users_listing_re_enriches_only_the_posts_it_names(tmp_path: Path)
     assert rebuilt.documents_enriched == rebuilt.documents
     for name in COMPARED:
         assert _rows(out, name) == _rows(tmp_path / "full", name), name
+
+
+def test_kept_row_hashes_count_changes_as_hashing_the_table_does(
+    publication: list[Path], tmp_path: Path
+) -> None:
+    counts = []
+    for name, drop in (("kept", False), ("hashed", True)):
+        out, raw = tmp_path / name, tmp_path / f"raw-{name}"
+        run_ingest([str(publication[0])], out=out, raw=raw)
+        kept = out / ".cache" / "post-digests"
+        assert [p.stem for p in kept.iterdir()] == [(out / "posts").resolve().name]
+        if drop:
+            shutil.rmtree(kept)  # an older output, or a deleted cache: the table is hashed
+        second = run_ingest([str(publication[1])], out=out, raw=raw)
+        counts.append((second.posts_new, second.posts_updated, second.posts_unchanged))
+        # the published version's hashes, and at most the previous version's (kept until
+        # the switch, in case the run failed)
+        stems = {p.stem for p in kept.iterdir()}
+        assert (out / "posts").resolve().name in stems and len(stems) <= 2
+    assert counts[0] == counts[1]
+    assert counts[0][2] > 0  # posts of the first batch the second leaves as they were

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cwingest.acquire.files import Unreadable
+from cwingest.cache import room_for_cache
 from cwingest.dedup.merge import merge_group, source_row
 from cwingest.models import Document, RawInput, document_from_dict
 from cwingest.publish.writer import TableWriter, read_table
@@ -43,6 +45,8 @@ def publish_tables(
     previous, was_deleted = _previous_hashes(out)
     tombstones = _tombstones(spool)
     stats = {"new": 0, "updated": 0, "unchanged": 0, "deleted": 0}
+    new_hashes: dict[str, str] = {}  # what the next run compares against
+    now_deleted: set[str] = set()
     author_counts: dict[str, tuple[str, int]] = {}
     issue_counts: dict[str, tuple[str, int]] = {}
 
@@ -70,6 +74,9 @@ def publish_tables(
             stats["deleted"] += pid not in was_deleted
         spool.add_sources([source_row(pid, d, rel, sim) for d, rel, sim, _ in members])
         digest = _row_hash(row)
+        new_hashes[pid] = digest
+        if row.get("deleted_at") is not None:
+            now_deleted.add(pid)
         old = previous.get(pid)
         stats["new" if old is None else "unchanged" if old == digest else "updated"] += 1
         for name in row["authors"]:
@@ -79,6 +86,9 @@ def publish_tables(
         return row
 
     posts = writer.stage("posts", post_rows())
+    _save_digests(out, writer.staged["posts"].name, new_hashes, now_deleted)
+    new_hashes.clear()
+    now_deleted.clear()
     writer.stage("post_sources", spool.sources())
     spool.close()
     raw_rows, reject_rows, skipped = raw_and_reject_rows(entries, outcomes, unreadable)
@@ -137,8 +147,16 @@ def post_id_changes(
     if sources is None:
         return rows
     current = set(new_ids.values())
+    # only the sources of posts this run no longer has reach Python (usually none): the
+    # others are filtered in Arrow, so memory does not hold a row per source
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    gone = sources.filter(
+        pc.invert(pc.is_in(sources["post_id"], value_set=pa.array(sorted(current), pa.string())))
+    )
     old_docs: dict[str, list[str]] = {}
-    for r in sources.to_pylist():
+    for r in gone.to_pylist():
         old_docs.setdefault(r["post_id"], []).append(f"{r['raw_id']}:{r['doc_index']}")
     for old in sorted(set(old_docs) - current):
         targets = sorted({new_ids[d] for d in old_docs[old] if d in new_ids})
@@ -170,9 +188,45 @@ def _row_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
 
 
+DIGESTS_DIR = ".cache/post-digests"
+
+
+def _digests_file(out: Path, version: str) -> Path:
+    """Where the row hashes of one published version of ``posts`` are kept."""
+    return out / DIGESTS_DIR / f"{version}.json"
+
+
+def _save_digests(out: Path, version: str, hashes: dict[str, str], deleted: set[str]) -> None:
+    """Keep the row hashes of the ``posts`` version being staged, so the next run compares
+    against them without reading and hashing the whole table again; an optimisation: a
+    failure to write only costs the next run that work."""
+    target = _digests_file(out, version)
+    try:
+        if not room_for_cache(out):
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"hashes": hashes, "deleted": sorted(deleted)}), "utf-8")
+        os.replace(tmp, target)
+        # kept: the version being staged and the one readers see until it is published
+        keep = {target.name, f"{_live_version(out)}.json"}
+        for other in target.parent.iterdir():
+            if other.name not in keep:
+                other.unlink(missing_ok=True)
+    except OSError:
+        return
+
+
+def _live_version(out: Path) -> str:
+    """The directory name of the published version of ``posts`` ("" when none)."""
+    link = out / "posts"
+    return link.resolve().name if link.exists() else ""
+
+
 def _previous_hashes(out: Path) -> tuple[dict[str, str], set[str]]:
-    """post_id -> hash of the published row, and the posts already marked deleted (read in
-    batches; texts are not kept)."""
+    """post_id -> hash of the published row, and the posts already marked deleted: from the
+    hashes kept when that version was published, else read in batches (texts are not
+    kept)."""
     import pyarrow.parquet as pq
 
     path = out / "posts"
@@ -180,6 +234,11 @@ def _previous_hashes(out: Path) -> tuple[dict[str, str], set[str]]:
     deleted: set[str] = set()
     if not path.exists():
         return hashes, deleted
+    try:
+        kept = json.loads(_digests_file(out, _live_version(out)).read_text("utf-8"))
+        return dict(kept["hashes"]), set(kept["deleted"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # none kept (an older version, a deleted cache): hash the table
     for part in sorted(path.glob("*.parquet")):
         for batch in pq.ParquetFile(part).iter_batches(batch_size=2000):
             for row in batch.to_pylist():
