@@ -35,7 +35,7 @@ CACHE_DIR = ".cache"
 
 
 @lru_cache(maxsize=1)
-def _code_digest() -> str:
+def code_digest() -> str:
     """Hash of everything in the installed code that decides what a parse produces."""
     h = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent
@@ -59,7 +59,7 @@ def _code_digest() -> str:
 
 def code_version(reader_options: dict[str, Any], max_bytes: int) -> str:
     """The cache version: code, extra profiles, and the options readers take."""
-    h = hashlib.sha256(_code_digest().encode())
+    h = hashlib.sha256(code_digest().encode())
     for folder in sorted(p for p in os.environ.get("CWINGEST_PROFILES", "").split(":") if p):
         for path in sorted(Path(folder).glob("*.toml")):
             h.update(str(path).encode() + b"\0" + path.read_bytes())

@@ -364,8 +364,8 @@ class _Grouping:
         self.units: dict[int, list[int]] = {}
         for i, u in enumerate(self.unit_of):
             self.units.setdefault(u, []).append(i)
-        # a unit's identity is made when asked for (not kept: most units are one document
-        # that no candidate pair ever names); a group's, once groups have been joined
+        # a unit's identity is made when asked for (in a bounded cache: most units are one
+        # document no candidate pair ever names); a group's is stored once groups are joined
         self.unit_ident = _UnitIdentities(docs, self.units)
         self.teaser_posts: set[int] = set()
         self._jac: dict[tuple[int, int], float] = {}

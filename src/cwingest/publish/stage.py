@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cwingest.acquire.files import Unreadable
-from cwingest.cache import room_for_cache
+from cwingest.cache import code_digest, room_for_cache
 from cwingest.dedup.merge import merge_group, source_row
 from cwingest.models import Document, RawInput, document_from_dict
 from cwingest.publish.writer import TableWriter, read_table
@@ -206,7 +206,8 @@ def _save_digests(out: Path, version: str, hashes: dict[str, str], deleted: set[
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"hashes": hashes, "deleted": sorted(deleted)}), "utf-8")
+        kept = {"code": code_digest(), "hashes": hashes, "deleted": sorted(deleted)}
+        tmp.write_text(json.dumps(kept), "utf-8")
         os.replace(tmp, target)
         # kept: the version being staged and the one readers see until it is published
         keep = {target.name, f"{_live_version(out)}.json"}
@@ -236,7 +237,8 @@ def _previous_hashes(out: Path) -> tuple[dict[str, str], set[str]]:
         return hashes, deleted
     try:
         kept = json.loads(_digests_file(out, _live_version(out)).read_text("utf-8"))
-        return dict(kept["hashes"]), set(kept["deleted"])
+        if kept["code"] == code_digest():  # rows are hashed the way this code hashes them
+            return dict(kept["hashes"]), set(kept["deleted"])
     except (OSError, ValueError, KeyError, TypeError):
         pass  # none kept (an older version, a deleted cache): hash the table
     for part in sorted(path.glob("*.parquet")):
