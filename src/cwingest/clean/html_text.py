@@ -68,6 +68,9 @@ def _should_drop(el: etree._Element) -> bool:
     return any(_DROP_CLASS.match(c) for c in classes) or el.get("aria-hidden") == "true"
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def html_to_paragraphs(root: etree._Element, newlines_break: bool = False) -> list[Paragraph]:
     """Walk the tree and cut its text into paragraphs.
 
@@ -89,9 +92,9 @@ def html_to_paragraphs(root: etree._Element, newlines_break: bool = False) -> li
             for i, part in enumerate(parts):
                 if i:
                     flush()
-                buf.append(re.sub(r"\s+", " ", part))
+                buf.append(_WHITESPACE.sub(" ", part))
         else:
-            buf.append(re.sub(r"\s+", " ", text))
+            buf.append(_WHITESPACE.sub(" ", text))
 
     def flush() -> None:
         text = "".join(buf)
