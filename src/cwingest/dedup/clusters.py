@@ -301,6 +301,7 @@ def _days_apart(a: datetime | None, b: datetime | None) -> float | None:
 
 
 _CACHED = 50_000
+_CACHED_IDENTITIES = 8_192  # an identity is a few dicts and sets: fewer of them are kept
 
 
 class _Ranks:
@@ -328,7 +329,7 @@ class _UnitIdentities(dict[int, Identity]):
         ident = Identity.of(self._docs[members[0]])
         for m in members[1:]:
             ident = ident.merged(Identity.of(self._docs[m]))
-        if len(self) >= _CACHED:
+        if len(self) >= _CACHED_IDENTITIES:
             self.clear()
         self[unit] = ident
         return ident
