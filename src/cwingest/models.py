@@ -194,15 +194,9 @@ def document_to_json(doc: Document) -> str:
 
 
 def document_from_dict(data: dict[str, Any]) -> Document:
-    """Inverse of :func:`document_fields` (``data`` is consumed)."""
+    """Inverse of :func:`document_fields` (``data`` is consumed): the JSON read back from
+    :func:`document_to_json` makes the document again."""
     for key in _DATETIME_FIELDS:
         if data.get(key):
             data[key] = datetime.fromisoformat(data[key])
     return Document(**data)
-
-
-def document_from_json(text: str) -> Document:
-    """Inverse of :func:`document_to_json`."""
-    import json
-
-    return document_from_dict(json.loads(text))

@@ -17,8 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from cwingest.acquire.files import Unreadable
-from cwingest.cache import code_digest, room_for_cache
+from cwingest.cache import CACHE_DIR, code_digest, room_for_cache
 from cwingest.dedup.merge import merge_group, source_row
 from cwingest.models import Document, RawInput, document_from_dict
 from cwingest.publish.writer import TableWriter, read_table
@@ -149,9 +152,6 @@ def post_id_changes(
     current = set(new_ids.values())
     # only the sources of posts this run no longer has reach Python (usually none): the
     # others are filtered in Arrow, so memory does not hold a row per source
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     gone = sources.filter(
         pc.invert(pc.is_in(sources["post_id"], value_set=pa.array(sorted(current), pa.string())))
     )
@@ -188,7 +188,7 @@ def _row_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
 
 
-DIGESTS_DIR = ".cache/post-digests"
+DIGESTS_DIR = f"{CACHE_DIR}/post-digests"
 
 
 def _digests_file(out: Path, version: str) -> Path:
