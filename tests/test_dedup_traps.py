@@ -21,7 +21,7 @@ from cwingest.synthetic import (
     write_publication,
     write_security_blog,
 )
-from tests.conftest import REAL, need, table
+from tests.conftest import REAL, archive_rows, need, table
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +171,10 @@ def test_results_do_not_depend_on_order_or_workers(tmp_path: Path) -> None:
         out = tmp_path / f"out{k}"
         run_ingest(order, out=out, raw=tmp_path / "raw", workers=workers)
         tables.append(
-            {n: sorted(map(repr, table(out, n))) for n in ("posts", "post_sources", "authors")}
+            {
+                n: sorted(map(repr, archive_rows(out, n)))
+                for n in ("posts", "post_sources", "authors")
+            }
         )
     assert tables[0] == tables[1]
 

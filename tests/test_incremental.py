@@ -13,14 +13,14 @@ import pytest
 
 from cwingest.pipeline import run_backfill, run_ingest
 from cwingest.synthetic import write_publication
-from tests.conftest import table
+from tests.conftest import archive_rows, table
 
 COMPARED = ("posts", "post_sources", "raw_records", "rejects", "authors", "issues")
 
 
 def _rows(out: Path, name: str) -> list[str]:
     """A table's rows as sorted JSON lines (order-free, every column compared)."""
-    return sorted(json.dumps(r, sort_keys=True, default=str) for r in table(out, name))
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in archive_rows(out, name))
 
 
 @pytest.fixture(scope="module")

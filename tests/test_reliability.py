@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from cwingest.synthetic import write_publication
-from tests.conftest import table
+from tests.conftest import archive_rows, table
 
 TABLES = ("posts", "post_sources", "raw_records", "rejects", "authors", "issues")
 ENV = {**os.environ, "CI": "1", "PYTHONUNBUFFERED": "1"}
@@ -79,7 +79,7 @@ def alive(pids: set[int]) -> set[int]:
 
 def tables(out: Path) -> dict[str, list[str]]:
     """Every row of every table (but runs), in a comparable form."""
-    return {name: sorted(map(repr, table(out, name))) for name in TABLES}
+    return {name: sorted(map(repr, archive_rows(out, name))) for name in TABLES}
 
 
 def wait_for(predicate, timeout: float = 120.0, step: float = 0.01) -> bool:  # type: ignore[no-untyped-def]

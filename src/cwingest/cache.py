@@ -60,7 +60,9 @@ def code_digest() -> str:
 def code_version(reader_options: dict[str, Any], max_bytes: int) -> str:
     """The cache version: code, extra profiles, and the options readers take."""
     h = hashlib.sha256(code_digest().encode())
-    for folder in sorted(p for p in os.environ.get("CWINGEST_PROFILES", "").split(":") if p):
+    folders = [p for p in os.environ.get("CWINGEST_PROFILES", "").split(":") if p]
+    # the run's own folders, in their order (a later one overrides an earlier profile)
+    for folder in sorted(folders) + list(reader_options.get("profiles", [])):
         for path in sorted(Path(folder).glob("*.toml")):
             h.update(str(path).encode() + b"\0" + path.read_bytes())
     h.update(json.dumps({**reader_options, "max_bytes": max_bytes}, sort_keys=True).encode())

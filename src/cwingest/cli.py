@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from datetime import UTC, datetime, timedelta
 
 from cwingest import __version__
 from cwingest.acquire.crawl import CrawlOptions
+from cwingest.config import build_config
 from cwingest.dedup.clusters import CANONICAL_CRITERIA
 from cwingest.dedup.similarity import DedupConfig
 from cwingest.models import RunError
@@ -20,18 +22,6 @@ def _iso_date(value: str) -> datetime:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an ISO date: {value!r}") from exc
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _rule(value: str | tuple[str, ...]) -> tuple[str, ...]:
-    names = (
-        tuple(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value
-    )
-    unknown = [n for n in names if n not in CANONICAL_CRITERIA]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown canonical criteria {unknown}; choose from {', '.join(CANONICAL_CRITERIA)}"
-        )
-    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--canonical-rule",
-            type=_rule,
             default=",".join(DedupConfig.canonical_rule),
             help="criteria choosing a post's canonical copy, in order, from "
             + ", ".join(CANONICAL_CRITERIA)
@@ -99,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
             "--include-unpublished",
             action="store_true",
             help="keep drafts, private and pending items of exports, marked with their status",
+        )
+        p.add_argument(
+            "--profiles",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="a folder of site profiles (*.toml) to use besides the bundled ones and "
+            "CWINGEST_PROFILES (repeatable; a later folder wins)",
         )
 
     ingest = sub.add_parser("ingest", help="ingest files and folders of any supported format")
@@ -159,21 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _dedup_config(args: argparse.Namespace) -> DedupConfig:
-    for name in ("near_threshold", "containment_threshold"):
-        if not 0.0 < getattr(args, name) <= 1.0:
-            raise SystemExit(f"cwingest: error: --{name.replace('_', '-')} must be in (0, 1]")
-    rule = (
-        args.canonical_rule
-        if isinstance(args.canonical_rule, tuple)
-        else _rule(args.canonical_rule)
-    )
-    return DedupConfig(
-        near_threshold=args.near_threshold,
-        containment_threshold=args.containment_threshold,
-        canonical_rule=rule,
-        merge_reposts=not args.keep_reposts,
-    )
+def _show_warnings() -> None:
+    """Warnings of the library (a lock taken over, a wait, a site that failed) on stderr,
+    one line each, as ``cwingest: …``."""
+    logger = logging.getLogger("cwingest")
+    if not any(getattr(h, "cwingest_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("cwingest: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        handler.cwingest_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,20 +173,19 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from cwingest import pipeline
 
-    if args.workers < 1:
-        print("cwingest: error: --workers must be at least 1", file=sys.stderr)
-        return 2
-    if args.wait < 0:
-        print("cwingest: error: --wait must not be negative", file=sys.stderr)
-        return 2
-    guards = pipeline.Guards(allow_removals=args.allow_removals, wait=args.wait)
+    _show_warnings()
     try:
-        config = pipeline.make_config(
+        config = build_config(
             workers=args.workers,
             include_unpublished=args.include_unpublished,
-            dedup=_dedup_config(args),
-            guards=guards,
-            cache=not args.no_cache,
+            near_threshold=args.near_threshold,
+            containment_threshold=args.containment_threshold,
+            canonical_rule=args.canonical_rule,
+            keep_reposts=args.keep_reposts,
+            no_cache=args.no_cache,
+            allow_removals=args.allow_removals,
+            wait=args.wait,
+            profiles=args.profiles,
         )
         if args.command == "ingest":
             summary = pipeline.run_ingest(args.paths, out=args.out, raw=args.raw, config=config)

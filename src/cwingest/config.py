@@ -8,6 +8,7 @@ table records the same parameters whoever started the run.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cwingest.dedup.similarity import DedupConfig
@@ -42,6 +43,8 @@ class RunConfig:
         max_bytes: largest input a whole-file reader loads (streamed formats go beyond).
         cache: reuse what earlier runs parsed and skip a rebuild when nothing changed.
         guards: what the run may do to posts the output holds, and how long to wait.
+        profiles: folders of site profiles used besides the bundled ones and
+            ``CWINGEST_PROFILES`` (absolute paths; a later folder wins).
     """
 
     workers: int = 1
@@ -50,10 +53,14 @@ class RunConfig:
     max_bytes: int = DEFAULT_MAX_BYTES
     cache: bool = True
     guards: Guards = field(default_factory=Guards)
+    profiles: tuple[str, ...] = ()
 
     def reader_options(self) -> dict[str, Any]:
         """The options readers take (they decide what parsing produces)."""
-        return {"include_unpublished": self.include_unpublished}
+        options: dict[str, Any] = {"include_unpublished": self.include_unpublished}
+        if self.profiles:
+            options["profiles"] = list(self.profiles)
+        return options
 
     def parameters(self) -> dict[str, Any]:
         """What ``runs.parameters`` records of this configuration."""
@@ -62,4 +69,80 @@ class RunConfig:
             "include_unpublished": self.include_unpublished,
             "dedup": asdict(self.dedup),
             "cache": self.cache,
+            "profiles": list(self.profiles),
         }
+
+
+def build_config(
+    *,
+    workers: int = 1,
+    include_unpublished: bool = False,
+    near_threshold: float = DedupConfig.near_threshold,
+    containment_threshold: float = DedupConfig.containment_threshold,
+    canonical_rule: str | tuple[str, ...] | list[str] = DedupConfig.canonical_rule,
+    keep_reposts: bool = False,
+    no_cache: bool = False,
+    allow_removals: bool = False,
+    wait: float = DEFAULT_WAIT,
+    profiles: tuple[str, ...] | list[str] = (),
+) -> RunConfig:
+    """A run configuration from the options the command line and the flows share, checked.
+
+    Both build it here, with the same names (``--near-threshold`` is ``near_threshold``),
+    so a deployment and a command given the same options run the same way.
+
+    Raises:
+        InputError: an option is out of range (one line naming it).
+    """
+    from cwingest.dedup.clusters import CANONICAL_CRITERIA
+    from cwingest.models import InputError
+
+    if workers < 1:
+        raise InputError("--workers must be at least 1")
+    if wait < 0:
+        raise InputError("--wait must not be negative")
+    for name, value in (
+        ("near-threshold", near_threshold),
+        ("containment-threshold", containment_threshold),
+    ):
+        if not 0.0 < value <= 1.0:
+            raise InputError(f"--{name} must be in (0, 1]")
+    rule = parse_rule(canonical_rule, CANONICAL_CRITERIA)
+    folders = []
+    for folder in profiles:
+        path = Path(folder).expanduser().resolve()
+        if not path.is_dir():
+            raise InputError(f"--profiles {folder}: no such folder")
+        folders.append(str(path))
+    return RunConfig(
+        workers=workers,
+        include_unpublished=include_unpublished,
+        dedup=DedupConfig(
+            near_threshold=near_threshold,
+            containment_threshold=containment_threshold,
+            canonical_rule=rule,
+            merge_reposts=not keep_reposts,
+        ),
+        cache=not no_cache,
+        guards=Guards(allow_removals=allow_removals, wait=wait),
+        profiles=tuple(folders),
+    )
+
+
+def parse_rule(value: str | tuple[str, ...] | list[str], known: tuple[str, ...]) -> tuple[str, ...]:
+    """Canonical-rule criteria from "a,b" or a sequence, each one of ``known``.
+
+    Raises:
+        InputError: an unknown criterion, or none.
+    """
+    from cwingest.models import InputError
+
+    names = (
+        tuple(v.strip() for v in value.split(",") if v.strip())
+        if isinstance(value, str)
+        else tuple(value)
+    )
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise InputError(f"unknown canonical criteria {unknown}; choose from {', '.join(known)}")
+    return names

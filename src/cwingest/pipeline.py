@@ -18,39 +18,44 @@ depend on input order, worker count or the cache.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
-import sys
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from cwingest import __version__
 from cwingest.acquire import locks
-from cwingest.acquire.crawl import CrawlError, CrawlOptions, CrawlStats, Fetcher, crawl_site
+from cwingest.acquire.crawl import CrawlError, CrawlOptions, CrawlStats
 from cwingest.acquire.files import Unreadable, archive_files
 from cwingest.acquire.rawstore import RawStore, entry_key
+from cwingest.acquire.site_crawl import (
+    CrawlTarget,
+    SiteCrawl,
+    combined_stats,
+    crawl_one,
+    save_cursors,
+)
 from cwingest.cache import code_version
 from cwingest.config import DEFAULT_WAIT, Guards, RunConfig
 from cwingest.dedup.similarity import DedupConfig
 from cwingest.dedup.stage import deduplicate_documents
 from cwingest.enrich.stage import enrich_documents
 from cwingest.models import InputError, RawInput, Refused
-from cwingest.parse.stage import RawOutcome, parse_inputs
+from cwingest.parse.stage import ParseExecutor, RawOutcome, parse_inputs
 from cwingest.publish.schemas import TABLES
 from cwingest.publish.stage import post_id_changes, publish_tables
 from cwingest.publish.writer import TableWriter, read_table
 from cwingest.report import StageReport
-from cwingest.util import site_of
+
+log = logging.getLogger("cwingest")
 
 __all__ = ["DEFAULT_WAIT", "Guards", "RawOutcome", "RunConfig", "RunSummary", "build"]
 
@@ -72,6 +77,7 @@ class RunSummary:
     posts_unchanged: int = 0
     posts_removed: int = 0
     posts_deleted: int = 0  # posts a crawl found gone upstream in this run (tombstoned)
+    posts_restored: int = 0  # posts marked deleted that this run found live again
     duplicates: int = 0
     rejected: int = 0
     skipped: int = 0
@@ -81,6 +87,8 @@ class RunSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     crawl: CrawlStats | None = None  # requests, bytes, retries of a crawl
     notes: list[str] = field(default_factory=list)
+    failed_sites: list[str] = field(default_factory=list)  # "site: reason" of a crawl
+    stages: dict[str, dict[str, int]] = field(default_factory=dict)  # each stage's counts
 
     def row(self) -> dict[str, Any]:
         """The ``runs`` row."""
@@ -111,6 +119,7 @@ class RunSummary:
             "crawl_retries": self.crawl.retries if self.crawl else None,
             "crawl_records": self.crawl.records if self.crawl else None,
             "documents_enriched": self.documents_enriched,
+            "posts_restored": self.posts_restored,
         }
 
     def add(self, report: StageReport) -> None:
@@ -119,6 +128,13 @@ class RunSummary:
             self.stage_seconds.get(report.stage, 0.0) + report.seconds
         )
         c = report.counts
+        self.stages[report.stage] = dict(c)
+        log.info(
+            "%s: %s (%.1f s)",
+            report.stage,
+            ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c.items()),
+            report.seconds,
+        )
         if report.stage == "parse":
             self.inputs_parsed = c["parsed"]
         elif report.stage == "enrich":
@@ -129,7 +145,7 @@ class RunSummary:
             self.posts, self.rejected, self.skipped = c["posts"], c["rejected"], c["skipped"]
             self.posts_new, self.posts_updated = c["new"], c["updated"]
             self.posts_unchanged = c["unchanged"]
-            self.posts_deleted = c["deleted"]
+            self.posts_deleted, self.posts_restored = c["deleted"], c["restored"]
 
     def render(self) -> str:
         """The short summary every run ends with."""
@@ -160,8 +176,12 @@ def build(
     summary: RunSummary,
     unreadable: list[Unreadable] | None = None,
     config: RunConfig | None = None,
+    executor: ParseExecutor | None = None,
 ) -> RunSummary:
     """Rebuild every curated table under ``out`` from ``entries`` of the raw archive.
+
+    ``executor`` parses the inputs the cache does not hold (default: this process, or
+    ``config.workers`` processes); the tables do not depend on it.
 
     Raises:
         Refused: posts the output holds would disappear and the guards do not allow it.
@@ -180,7 +200,7 @@ def build(
     writer = TableWriter(out, summary.run_id)
     (out / BUILD_FILE).unlink(missing_ok=True)  # the tables are about to change
     try:
-        _stages(entries, out, work, store, summary, writer, unreadable, config)
+        _stages(entries, out, work, store, summary, writer, unreadable, config, executor)
         writer.publish()
     except BaseException:
         writer.abort()
@@ -202,6 +222,7 @@ def _stages(
     writer: TableWriter,
     unreadable: list[Unreadable],
     config: RunConfig,
+    executor: ParseExecutor | None,
 ) -> None:
     """The stages, in order (each byte sequence is parsed once, under its smallest URI)."""
     by_raw: dict[str, RawInput] = {}
@@ -209,7 +230,7 @@ def _stages(
         by_raw.setdefault(e.raw_id, e)
     raws = [by_raw[k] for k in sorted(by_raw)]
 
-    spool, outcomes, parsed = parse_inputs(raws, store, out, work, config)
+    spool, outcomes, parsed = parse_inputs(raws, store, out, work, config, executor)
     summary.add(parsed)
     keys, hashes, enriched = enrich_documents(spool, work, config, out)
     summary.add(enriched)
@@ -218,7 +239,11 @@ def _stages(
     id_changes = post_id_changes(out, new_ids, summary.run_id, summary.started_at)
     _guard_removals(id_changes, outcomes, out, store, summary, config.guards)
     del keys, hashes, new_ids
-    summary.add(publish_tables(writer, spool, out, entries, outcomes, unreadable, id_changes))
+    summary.add(
+        publish_tables(
+            writer, spool, out, entries, outcomes, unreadable, id_changes, summary.started_at
+        )
+    )
     summary.finished_at = datetime.now(UTC)
     runs_before = read_table(out, "runs")
     writer.stage(
@@ -446,6 +471,7 @@ def run_ingest(
     guards: Guards | None = None,
     cache: bool = True,
     config: RunConfig | None = None,
+    executor: ParseExecutor | None = None,
 ) -> RunSummary:
     """Archive files and folders, then rebuild the output from all inputs it holds.
 
@@ -463,6 +489,8 @@ def run_ingest(
             rebuilds everything (the tables are the same either way).
         config: all of the above as one :class:`~cwingest.config.RunConfig` (wins over
             the keyword arguments).
+        executor: how inputs are parsed (:data:`~cwingest.parse.stage.ParseExecutor`;
+            default: this process, or ``workers`` processes); tables do not depend on it.
 
     Raises:
         RunError: the run could not complete (nothing was published).
@@ -481,7 +509,15 @@ def run_ingest(
         for item in archive_files(paths, store, fetched_at=started):
             (unreadable if isinstance(item, Unreadable) else new).append(item)  # type: ignore[arg-type]
         entries = _ledger(Path(out), store) + new
-        result = build(entries, Path(out), store, summary, unreadable=unreadable, config=config)
+        result = build(
+            entries,
+            Path(out),
+            store,
+            summary,
+            unreadable=unreadable,
+            config=config,
+            executor=executor,
+        )
         _write_state(Path(out), store, archive_id)
         return result
 
@@ -497,6 +533,7 @@ def run_backfill(
     guards: Guards | None = None,
     cache: bool = True,
     config: RunConfig | None = None,
+    executor: ParseExecutor | None = None,
 ) -> RunSummary:
     """Rebuild the output from the raw archive alone (no network, no original files).
 
@@ -537,17 +574,9 @@ def run_backfill(
             if (since is None or e.fetched_at >= since) and (until is None or e.fetched_at < until)
         ]
         entries = chosen if since is None and until is None else _ledger(Path(out), store) + chosen
-        result = build(entries, Path(out), store, summary, config=config)
+        result = build(entries, Path(out), store, summary, config=config, executor=executor)
         _write_state(Path(out), store, archive_id)
         return result
-
-
-CRAWL_STATE = ".cwingest-crawl.json"
-
-
-def _site_key(url: str) -> str:
-    parts = urlsplit(url if "://" in url else f"https://{url}")
-    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
 def run_crawl(
@@ -556,6 +585,7 @@ def run_crawl(
     raw: str | Path = "raw",
     options: CrawlOptions | None = None,
     config: RunConfig | None = None,
+    executor: ParseExecutor | None = None,
 ) -> RunSummary:
     """Crawl a WordPress site's REST API into one WARC file of the raw archive, then
     rebuild the output from everything it holds (the WARC is read by the same readers).
@@ -567,149 +597,94 @@ def run_crawl(
     Raises:
         RunError: the run could not complete (nothing was published).
     """
-    options = options or CrawlOptions()
-    config = config or RunConfig()
-    base = _site_key(site) + "/"
-    started = datetime.now(UTC)
-    parameters = {
-        "site": base,
-        "out": str(out),
-        "raw": str(raw),
-        "post_types": list(options.post_types),
-        "since": options.since,
-        "full": options.full,
-        "rate": options.rate,
-        **config.parameters(),
-    }
-    summary = RunSummary(new_run_id(), "crawl", parameters, started, out=str(out))
-    store = RawStore(raw)
-    outp = Path(out)
-    with _exclusive(outp, store, "crawl", config.guards, write_archive=True):
-        archive_id = store.archive_id(create=True)
-        _check_archive(outp, store, archive_id, config.guards)
-        state = _read_crawl_state(outp)
-        cursors = state.get(_site_key(site), {})
-        # A crawl writes its WARC and checkpoints where a killed run leaves them: the next
-        # crawl of the site archives what was stored and starts each window there.
-        partial = outp / ".crawl-partial" / hashlib.sha256(base.encode()).hexdigest()[:16]
-        partial.mkdir(parents=True, exist_ok=True)
-        _keep_partial(partial)  # a cut-off crawl's WARC: archived with this one's below
-        marks_path = partial / "checkpoint.json"
-        marks: dict[str, str] = {}
-        with contextlib.suppress(OSError, ValueError):
-            marks = json.loads(marks_path.read_text("utf-8"))
-        warc_path = partial / "crawl.warc.gz"
-        with open(warc_path, "wb") as fh:
-            fetcher = Fetcher(base, options, fh)
-            validators_path = outp / ".crawl-validators" / f"{partial.name}.json"
-            with contextlib.suppress(OSError, ValueError):
-                fetcher.validators = json.loads(validators_path.read_text("utf-8"))
-
-            def checkpoint(post_type: str, reach: str) -> None:
-                fh.flush()  # what the checkpoint says is stored is on disk first
-                os.fsync(fh.fileno())
-                marks[post_type] = max(reach, marks.get(post_type, ""))
-                tmp = marks_path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(marks), encoding="utf-8")
-                os.replace(tmp, marks_path)
-
-            status = _crawl_status(base)
-            if status is not None:
-                fetcher.on_request = lambda st: status.update(_crawl_line(base, st, fetcher))
-            try:
-                known = _known_ids(outp, site_of(base))
-                new_cursors, notes = crawl_site(
-                    fetcher, options, cursors, known, resume=marks, checkpoint=checkpoint
-                )
-            except CrawlError as exc:
-                raise InputError(str(exc)) from exc
-            finally:
-                fetcher.close()
-                if status is not None:
-                    status.stop()
-        summary.crawl = fetcher.stats
-        resumed = _archive_earlier(partial, store, base)
-        summary.notes = notes + [f"resumed a cut-off crawl: {e.source_uri}" for e in resumed]
-        with open(warc_path, "rb") as stored:
-            entry = store.put_stream(stored, f"{base}#crawl-{summary.run_id}", fetched_at=started)
-        entries = [*_ledger(outp, store), *resumed, entry]
-        result = build(entries, outp, store, summary, config=config)
-        _write_state(outp, store, archive_id)
-        state[_site_key(site)] = new_cursors
-        _write_crawl_state(outp, state)
-        validators_path.parent.mkdir(exist_ok=True)
-        tmp_validators = validators_path.with_suffix(".tmp")
-        tmp_validators.write_text(json.dumps(fetcher.validators), encoding="utf-8")
-        os.replace(tmp_validators, validators_path)
-        if fetcher.stats.errors:  # some pages are missing: resume from the checkpoints
-            for path in partial.glob("*.warc.gz"):
-                path.unlink()
-        else:
-            shutil.rmtree(partial, ignore_errors=True)  # published: nothing to resume
-        return result
-
-
-def _keep_partial(partial: Path) -> None:
-    """Set the WARC of a crawl that was cut off aside (``earlier-*.warc.gz``): its
-    complete records are data the checkpoints count as stored."""
-    left = partial / "crawl.warc.gz"
-    if left.exists() and left.stat().st_size > 0:
-        when = datetime.fromtimestamp(left.stat().st_mtime, UTC)
-        os.replace(left, partial / f"earlier-{when:%Y%m%dT%H%M%S%fZ}.warc.gz")
-
-
-def _archive_earlier(partial: Path, store: RawStore, base: str) -> list[RawInput]:
-    """Archive the WARCs of earlier cut-off crawls of the site, each a raw input."""
-    entries = []
-    for path in sorted(partial.glob("earlier-*.warc.gz")):
-        stamp = path.name[len("earlier-") : -len(".warc.gz")]
-        when = datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-        with open(path, "rb") as fh:
-            entries.append(store.put_stream(fh, f"{base}#crawl-cut-off-{stamp}", fetched_at=when))
-    return entries
-
-
-def _crawl_status(base: str) -> Any:
-    """A one-line live status on a terminal (not in CI), else None."""
-    if not sys.stderr.isatty() or os.environ.get("CI"):
-        return None
-    from rich.console import Console
-
-    status = Console(stderr=True).status(f"crawling {base}")
-    status.start()
-    return status
-
-
-def _crawl_line(base: str, st: CrawlStats, fetcher: Fetcher) -> str:
-    took = max(time.monotonic() - fetcher.started, 1e-6)
-    return (
-        f"crawling {base}: {st.requests} requests ({st.requests / took:.1f}/s), "
-        f"{st.records} posts, {st.bytes / 1e6:.1f} MB, {st.retries} retries, "
-        f"{st.wait_seconds:.0f} s waited"
+    return run_crawls(
+        [CrawlTarget(site, options or CrawlOptions())], out, raw, config, executor=executor
     )
 
 
-def _known_ids(out: Path, site: str | None) -> dict[str, set[int]]:
-    """The WordPress ids the output holds for ``site``, per post type (not deleted)."""
-    posts = read_table(out, "posts", columns=["site", "wp_id", "post_type", "deleted_at"])
-    known: dict[str, set[int]] = {}
-    if posts is None:
-        return known
-    for r in posts.to_pylist():
-        if r["site"] == site and r["wp_id"] is not None and r["deleted_at"] is None:
-            known.setdefault(r["post_type"] or "post", set()).add(r["wp_id"])
-    return known
+# Crawls one site for a run: given the target and the run (output, archive, run id and
+# start), returns what it archived. Flows wrap :func:`crawl_one` in a subflow per site.
+SiteCrawler = Callable[[CrawlTarget, "CrawlRun"], SiteCrawl]
 
 
-def _read_crawl_state(out: Path) -> dict[str, dict[str, str]]:
-    try:
-        data = json.loads((out / CRAWL_STATE).read_text("utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
+@dataclass(frozen=True)
+class CrawlRun:
+    """The run a site's crawl belongs to (paths and ids only: it crosses into subflows)."""
+
+    out: str
+    raw: str
+    run_id: str
+    started: datetime
+
+    def crawl(self, target: CrawlTarget) -> SiteCrawl:
+        """Crawl ``target`` into this run's archive (the run holds the locks)."""
+        return crawl_one(target, Path(self.out), RawStore(self.raw), self.run_id, self.started)
 
 
-def _write_crawl_state(out: Path, state: dict[str, dict[str, str]]) -> None:
-    tmp = out / f"{CRAWL_STATE}.tmp"
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, out / CRAWL_STATE)
+def run_crawls(
+    targets: list[CrawlTarget],
+    out: str | Path = "curated",
+    raw: str | Path = "raw",
+    config: RunConfig | None = None,
+    crawler: SiteCrawler | None = None,
+    executor: ParseExecutor | None = None,
+) -> RunSummary:
+    """Crawl several sites, then build the tables once from everything the archive holds.
+
+    Each site is crawled by ``crawler`` (default :meth:`CrawlRun.crawl`). A site that
+    cannot be crawled does not stop the others: their tables are published, their cursors
+    saved, and ``RunSummary.failed_sites`` names it (its cursor stays). With one site, or
+    when no site could be crawled, the run fails instead (nothing published).
+
+    Raises:
+        RunError: the run could not complete (nothing was published).
+    """
+    if not targets:
+        raise InputError("no site to crawl")
+    config = config or RunConfig()
+    started = datetime.now(UTC)
+    if len(targets) == 1:
+        o = targets[0].options
+        parameters: dict[str, Any] = {
+            "site": targets[0].base,
+            "post_types": list(o.post_types),
+            "since": o.since,
+            "full": o.full,
+            "rate": o.rate,
+        }
+    else:
+        parameters = {
+            "sites": [
+                {"site": t.base, "post_types": list(t.options.post_types), "full": t.options.full}
+                for t in targets
+            ]
+        }
+    parameters |= {"out": str(out), "raw": str(raw), **config.parameters()}
+    summary = RunSummary(new_run_id(), "crawl", parameters, started, out=str(out))
+    store = RawStore(raw)
+    outp = Path(out)
+    run = CrawlRun(str(out), str(raw), summary.run_id, started)
+    crawl = crawler or (lambda target, r: r.crawl(target))
+    with _exclusive(outp, store, "crawl", config.guards, write_archive=True):
+        archive_id = store.archive_id(create=True)
+        _check_archive(outp, store, archive_id, config.guards)
+        done: list[SiteCrawl] = []
+        for target in targets:
+            try:
+                done.append(crawl(target, run))
+            except CrawlError as exc:
+                if len(targets) == 1:
+                    raise InputError(str(exc)) from exc
+                summary.failed_sites.append(f"{target.base}: {exc}")
+                log.error("crawl of %s failed: %s", target.base, exc)
+        if not done:
+            raise InputError("no site could be crawled: " + "; ".join(summary.failed_sites))
+        summary.crawl = combined_stats(done)
+        summary.notes = [note for c in done for note in c.notes]
+        entries = [*_ledger(outp, store), *(e for c in done for e in c.entries)]
+        result = build(entries, outp, store, summary, config=config, executor=executor)
+        _write_state(outp, store, archive_id)
+        save_cursors(outp, done)
+        for c in done:
+            c.finish(outp)
+        return result

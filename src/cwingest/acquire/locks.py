@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +31,9 @@ class Busy(RunError):
 
 
 def _say(message: str) -> None:
-    print(f"cwingest: {message}", file=sys.stderr, flush=True)
+    # the command line shows warnings on stderr ("cwingest: …"); flows send them to
+    # Prefect's run log
+    logging.getLogger("cwingest").warning(message)
 
 
 def _holder(text: str) -> dict[str, object]:

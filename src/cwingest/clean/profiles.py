@@ -12,6 +12,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
@@ -147,9 +150,35 @@ def _profile_dirs() -> list[Path]:
     return dirs
 
 
-@lru_cache(maxsize=4)
+# Profile folders a run names (``--profiles``), on top of the bundled ones and
+# ``CWINGEST_PROFILES``: set for the duration of a parse or enrich call, so every reader
+# sees them without each function passing them on.
+_RUN_DIRS: ContextVar[tuple[str, ...]] = ContextVar("cwingest_profile_dirs", default=())
+
+
+@contextmanager
+def run_profiles(dirs: tuple[str, ...] | list[str]) -> Iterator[None]:
+    """Use the profiles in ``dirs`` (besides the bundled ones) within this block."""
+    token = _RUN_DIRS.set(tuple(dirs))
+    try:
+        yield
+    finally:
+        _RUN_DIRS.reset(token)
+
+
+def active_profiles() -> ProfileSet:
+    """The profiles in force: bundled, ``CWINGEST_PROFILES``, then the run's folders."""
+    return load_profiles(_RUN_DIRS.get())
+
+
+@lru_cache(maxsize=8)
 def load_profiles(extra: tuple[str, ...] = ()) -> ProfileSet:
-    """Load the generic profile and all site profiles (cached; profiles are immutable)."""
+    """Load the generic profile and all site profiles (cached; profiles are immutable).
+
+    Args:
+        extra: more profile folders, read last (a site profile there overrides a shipped
+            one of the same name).
+    """
     generic: Profile | None = None
     sites: dict[str, Profile] = {}
     for folder in [*_profile_dirs(), *(Path(e) for e in extra)]:

@@ -46,7 +46,7 @@ def enrich_documents(
     is reused while the names it looked up are unchanged (:class:`EnrichCache`)."""
     started = time.perf_counter()
     index = LookupIndex.build(spool.lookups())
-    profiles = load_profiles()
+    profiles = load_profiles(config.profiles)
     hashes = HashStore(work / "shingles.bin")
     cache = (
         EnrichCache(

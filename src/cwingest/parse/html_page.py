@@ -22,7 +22,7 @@ from lxml import etree, html
 from lxml.cssselect import CSSSelector
 
 from cwingest.clean.html_text import parse_html
-from cwingest.clean.profiles import load_profiles
+from cwingest.clean.profiles import active_profiles
 from cwingest.enrich.names import person_names
 from cwingest.models import Document, ParseError, ParseResult
 from cwingest.parse.base import Payload, new_document
@@ -153,7 +153,7 @@ def parse(payload: Payload) -> ParseResult:
         url = urljoin(base, url)  # canonical links are sometimes relative
     url = unwrap_wayback(url) if url else None
     site = site_of(url)
-    profiles = load_profiles()
+    profiles = active_profiles()
     profile = profiles.for_site(site)
     body = root.find(".//body")
     body_classes = _classes(body)
@@ -317,7 +317,7 @@ def _single(
     if url:
         doc.slug = url.rstrip("/").rsplit("/", 1)[-1] or None
     ld = _json_ld(root)
-    profiles = load_profiles()
+    profiles = active_profiles()
     site_names = _site_names(root, ld, site_name)
     doc.title_raw, doc.head_title = _title(root, ld, profiles, profile, site_names)
     if site_name:
@@ -581,7 +581,7 @@ def _selected_date(root: etree._Element, selectors: tuple[str, ...]) -> str | No
 
 def _class_taxonomies() -> set[str]:
     """Taxonomies whose ``{taxonomy}-{slug}`` article classes a page may carry."""
-    return {"issue"} | {v for v in load_profiles().generic.labels.values() if v != "authors"}
+    return {"issue"} | {v for v in active_profiles().generic.labels.values() if v != "authors"}
 
 
 def _ld_value(items: list[dict[str, Any]], key: str) -> str | None:

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any
 
 from cwingest.acquire.rawstore import RawStore
 from cwingest.cache import ParseCache, code_version
-from cwingest.clean.profiles import load_profiles
+from cwingest.clean.profiles import active_profiles, run_profiles
 from cwingest.clean.stage import clean_to_spool
 from cwingest.config import RunConfig
 from cwingest.models import ParseError, RawInput
@@ -60,11 +60,21 @@ def process_raw(
     options: dict[str, Any],
     work_dir: str,
 ) -> RawOutcome:
-    """Parse and clean one raw input. Never raises for bad content: it reports it."""
+    """Parse and clean one raw input. Never raises for bad content: it reports it.
+
+    ``options`` are the reader options of :meth:`~cwingest.config.RunConfig.reader_options`
+    (its ``profiles`` folders apply to this input)."""
+    with run_profiles(options.get("profiles", ())):
+        return _process_raw(raw, store_root, max_bytes, options, work_dir)
+
+
+def _process_raw(
+    raw: RawInput, store_root: str, max_bytes: int, options: dict[str, Any], work_dir: str
+) -> RawOutcome:
     store = RawStore(store_root)
     outcome = RawOutcome(raw_id=raw.raw_id, spool_file=str(Path(work_dir) / f"{raw.raw_id}.jsonl"))
     path = store.object_path(raw.raw_id)
-    profiles = load_profiles()
+    profiles = active_profiles()
     with open(outcome.spool_file, "w", encoding="utf-8") as fh:
         if not path.exists():
             detail = f"{raw.stored_path} is not in the raw archive"
@@ -155,13 +165,71 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
 
+@dataclass(frozen=True)
+class ParseJob:
+    """What a worker needs to parse any raw input of a run: paths and options only (no
+    open file or client), so it travels to another process or machine as it is.
+
+    ``store_root`` and ``work_dir`` must be visible to whoever calls it (a shared file
+    system when the workers are on other machines)."""
+
+    store_root: str
+    max_bytes: int
+    options: dict[str, Any]
+    work_dir: str
+
+    def __call__(self, raw: RawInput) -> RawOutcome:
+        """Parse and clean one input (:func:`process_raw`)."""
+        return process_raw(raw, self.store_root, self.max_bytes, self.options, self.work_dir)
+
+
+# How the inputs a run must parse are parsed: given the job and the inputs (and the
+# configured worker count), yield each input's outcome in the inputs' order. The stage
+# does the rest (cache, spool, report), so every executor gives the same tables.
+ParseExecutor = Callable[[ParseJob, list[RawInput], int], Iterator[RawOutcome]]
+
+
+def in_process(job: ParseJob, raws: list[RawInput], workers: int = 1) -> Iterator[RawOutcome]:
+    """Parse each input in this process, one after the other."""
+    return (job(raw) for raw in raws)
+
+
+def process_pool(job: ParseJob, raws: list[RawInput], workers: int) -> Iterator[RawOutcome]:
+    """Parse inputs in ``workers`` fresh processes that die with this one."""
+    # Workers start fresh (spawn: they inherit no lock and no open file) and die with
+    # this process (PR_SET_PDEATHSIG), so a killed run leaves nothing behind.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(os.getpid(),),
+    )
+    finished = False
+    try:
+        yield from pool.map(job, raws, chunksize=4)
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:  # failed or abandoned: stop the workers now
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.kill()
+
+
 def parse_inputs(
-    raws: list[RawInput], store: RawStore, out: Path, work: Path, config: RunConfig
+    raws: list[RawInput],
+    store: RawStore,
+    out: Path,
+    work: Path,
+    config: RunConfig,
+    executor: ParseExecutor | None = None,
 ) -> tuple[Spool, dict[str, RawOutcome], StageReport]:
     """Parse and clean ``raws`` (each byte sequence once) into a spool under ``work``.
 
     What the cache holds for an input (same bytes, entry, code and options) is taken from
-    it, unless the archive lost the input; only the rest is parsed.
+    it, unless the archive lost the input; only the rest is parsed, by ``executor``
+    (default: in this process, or in ``config.workers`` processes).
     """
     started = time.perf_counter()
     spool = Spool(work / "spool.sqlite")
@@ -178,6 +246,7 @@ def parse_inputs(
     todo = [raw for raw in raws if raw.raw_id not in hits]
     reparsed: list[str] = []  # cached inputs whose entry turned out damaged
     progress = _progress(len(todo), "parse + clean")
+    job = ParseJob(str(store.root), config.max_bytes, options, str(work))
 
     def collect(parsed: Iterator[RawOutcome]) -> None:
         for raw in raws:
@@ -197,42 +266,22 @@ def parse_inputs(
                 # whatever was read of the damaged copy)
                 cache.forget(raw)
                 hits.pop(raw.raw_id)
-                outcome = process_raw(raw, str(store.root), config.max_bytes, options, str(work))
+                outcome = job(raw)
                 cache.put(raw, outcome)
                 reparsed.append(raw.raw_id)
                 spool.add(outcome)
             outcomes[outcome.raw_id] = outcome
+        for _ in parsed:  # let the executor finish (and release its workers)
+            pass
 
-    if config.workers > 1 and len(todo) > 1:
-        # Workers start fresh (spawn: they inherit no lock and no open file) and die with
-        # this process (PR_SET_PDEATHSIG), so a killed run leaves nothing behind.
-        pool = ProcessPoolExecutor(
-            max_workers=config.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_init,
-            initargs=(os.getpid(),),
-        )
-        try:
-            results: Iterator[RawOutcome] = pool.map(
-                process_raw,
-                todo,
-                [str(store.root)] * len(todo),
-                [config.max_bytes] * len(todo),
-                [options] * len(todo),
-                [str(work)] * len(todo),
-                chunksize=4,
-            )
-            collect(results)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.kill()
-            raise
-        pool.shutdown(wait=True)
-    else:
-        collect(
-            process_raw(raw, str(store.root), config.max_bytes, options, str(work)) for raw in todo
-        )
+    run_parse = executor or (process_pool if config.workers > 1 and len(todo) > 1 else in_process)
+    parsed = run_parse(job, todo, config.workers)
+    try:
+        collect(iter(parsed))
+    finally:
+        close = getattr(parsed, "close", None)
+        if close is not None:  # a generator: stops its workers now, also after a failure
+            close()
     if progress:
         progress.stop()
     spool.db.commit()

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from cwingest.clean.boilerplate import is_chrome, parse_label, split_names
-from cwingest.clean.profiles import Profile, load_profiles
+from cwingest.clean.profiles import Profile, active_profiles
 from cwingest.enrich.names import person_names
 from cwingest.models import Document, ParseError, ParseResult
 from cwingest.parse.base import Payload, new_document
@@ -895,7 +895,7 @@ def sniff(payload: Payload) -> int:
 
 
 def _profiles_for(text: str) -> tuple[list[Profile], Profile | None]:
-    profiles = load_profiles()
+    profiles = active_profiles()
     site_profile = profiles.for_text(text)
     plist = [profiles.generic] + ([site_profile] if site_profile else [])
     return plist, site_profile

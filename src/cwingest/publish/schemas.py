@@ -26,6 +26,7 @@ TABLES = (
     "issues",
     "runs",
     "post_id_map",
+    "changes",
 )
 
 
@@ -43,6 +44,14 @@ class TableSchema:
     primary_key: tuple[str, ...]
     arrow: pa.Schema
     allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> its values
+    # columns whose change is not a change of the row's content (``"change_tracked":
+    # false``: ids and bookkeeping such as source_count or last_seen_at)
+    untracked: frozenset[str] = frozenset()
+
+    @property
+    def tracked(self) -> tuple[str, ...]:
+        """The columns whose change makes a row "updated", in schema order."""
+        return tuple(n for n in self.arrow.names if n not in self.untracked)
 
 
 def schema_dir() -> Path:
@@ -105,6 +114,9 @@ def load_schema(table: str) -> TableSchema:
         primary_key=tuple(data["primary_key"]),
         arrow=pa.schema(fields, metadata=meta),
         allowed={c["name"]: tuple(c["allowed"]) for c in data["columns"] if "allowed" in c},
+        untracked=frozenset(
+            c["name"] for c in data["columns"] if c.get("change_tracked", True) is False
+        ),
     )
 
 

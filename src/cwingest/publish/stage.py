@@ -12,7 +12,9 @@ import hashlib
 import json
 import os
 import time
+import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,7 @@ from cwingest.acquire.files import Unreadable
 from cwingest.cache import CACHE_DIR, code_digest, room_for_cache
 from cwingest.dedup.merge import merge_group, source_row
 from cwingest.models import Document, RawInput, document_from_dict
+from cwingest.publish.schemas import load_schema
 from cwingest.publish.writer import TableWriter, read_table
 from cwingest.report import StageReport
 from cwingest.spool import Spool
@@ -41,17 +44,22 @@ def publish_tables(
     outcomes: dict[str, RawOutcome],
     unreadable: list[Unreadable],
     id_changes: list[dict[str, Any]],
+    started_at: datetime,
 ) -> StageReport:
     """Stage every curated table but ``runs``; counts posts new, updated and unchanged
-    against the published version."""
+    against the published version, and adds this run's rows to the change feed
+    (``changes``)."""
     started = time.perf_counter()
-    previous, was_deleted = _previous_hashes(out)
+    previous = _previous_posts(out)
     tombstones = _tombstones(spool)
-    stats = {"new": 0, "updated": 0, "unchanged": 0, "deleted": 0}
+    tracked = load_schema("posts").tracked
+    stats = {"new": 0, "updated": 0, "unchanged": 0, "deleted": 0, "restored": 0}
     new_hashes: dict[str, str] = {}  # what the next run compares against
+    changed_at: dict[str, str] = {}
     now_deleted: set[str] = set()
-    author_counts: dict[str, tuple[str, int]] = {}
-    issue_counts: dict[str, tuple[str, int]] = {}
+    author_counts: dict[str, dict[str, int]] = {}
+    issue_counts: dict[str, dict[str, int]] = {}
+    feed = ChangeFeed(spool, writer.run_id, started_at)
 
     def post_rows() -> Iterator[dict[str, Any]]:
         group: list[tuple[Document, str, float | None, bool]] = []
@@ -74,14 +82,36 @@ def publish_tables(
         # live again)
         if gone and (row["last_seen_at"] is None or gone[0] > row["last_seen_at"]):
             row["deleted_at"], row["deleted_reason"] = gone
-            stats["deleted"] += pid not in was_deleted
         spool.add_sources([source_row(pid, d, rel, sim) for d, rel, sim, _ in members])
-        digest = _row_hash(row)
+        values = _tracked_json(row, tracked)
+        digest = hashlib.sha256(values.encode()).hexdigest()
         new_hashes[pid] = digest
-        if row.get("deleted_at") is not None:
+        deleted = row.get("deleted_at") is not None
+        if deleted:
             now_deleted.add(pid)
-        old = previous.get(pid)
-        stats["new" if old is None else "unchanged" if old == digest else "updated"] += 1
+        old = previous.hashes.get(pid)
+        was_deleted = pid in previous.deleted
+        stats["deleted"] += deleted and not was_deleted
+        if old is None:
+            stats["new"] += 1
+            feed.add(pid, "added", row["title"], None)
+        elif old == digest:
+            stats["unchanged"] += 1
+        else:
+            stats["updated"] += 1
+            stats["restored"] += was_deleted and not deleted
+            change = (
+                "deleted"
+                if deleted and not was_deleted
+                else "restored"
+                if was_deleted and not deleted
+                else "updated"
+            )
+            feed.add(pid, change, row["title"], values)
+        row["changed_at"] = (
+            started_at if old != digest else previous.changed_at.get(pid) or started_at
+        )
+        changed_at[pid] = row["changed_at"].isoformat()
         for name in row["authors"]:
             _count(author_counts, name)
         for name in row["issues"]:
@@ -89,9 +119,14 @@ def publish_tables(
         return row
 
     posts = writer.stage("posts", post_rows())
-    _save_digests(out, writer.staged["posts"].name, new_hashes, now_deleted)
+    _save_digests(out, writer.staged["posts"].name, new_hashes, changed_at, now_deleted)
     new_hashes.clear()
+    changed_at.clear()
     now_deleted.clear()
+    gone = [r for r in id_changes if r["run_id"] == writer.run_id]
+    for r in gone:
+        feed.add(r["old_post_id"], "deleted", None, None, replaced_by=r["new_post_id"])
+    writer.stage("changes", feed.rows(out, tracked))
     writer.stage("post_sources", spool.sources())
     spool.close()
     raw_rows, reject_rows, skipped = raw_and_reject_rows(entries, outcomes, unreadable)
@@ -115,11 +150,106 @@ def publish_tables(
         "updated": stats["updated"],
         "unchanged": stats["unchanged"],
         "deleted": stats["deleted"],
+        "restored": stats["restored"],
+        "removed": len(gone),
         "rejected": len(reject_rows),
         "skipped": skipped,
     }
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _tracked_json(row: dict[str, Any], tracked: tuple[str, ...]) -> str:
+    """The published fields of a row as one JSON array (what "changed" is measured on)."""
+    return json.dumps([row.get(name) for name in tracked], default=str, ensure_ascii=False)
+
+
+class ChangeFeed:
+    """This run's rows of the ``changes`` table, kept in the spool until the published
+    rows they changed can be compared field by field (memory holds none of them)."""
+
+    def __init__(self, spool: Spool, run_id: str, started_at: datetime) -> None:
+        self.db = spool.db
+        self.run_id = run_id
+        self.started_at = started_at
+        self.db.execute(
+            "CREATE TABLE changes (post_id TEXT PRIMARY KEY, change TEXT, title TEXT,"
+            " tracked TEXT, replaced_by TEXT)"
+        )
+
+    def add(
+        self,
+        post_id: str,
+        change: str,
+        title: str | None,
+        tracked: str | None,
+        replaced_by: str | None = None,
+    ) -> None:
+        """Record one post's change; ``tracked`` is its new published fields (JSON) when
+        the fields that changed are to be named."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO changes VALUES (?,?,?,?,?)",
+            (post_id, change, title, tracked, replaced_by),
+        )
+
+    def rows(self, out: Path, tracked: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Every earlier run's rows, then this run's in post order with the fields that
+        changed (read from the published version of ``posts``)."""
+        before = read_table(out, "changes")
+        rows: list[dict[str, Any]] = before.to_pylist() if before is not None else []
+        wanted = [
+            pid for (pid,) in self.db.execute("SELECT post_id FROM changes WHERE change != 'added'")
+        ]
+        old = _published_rows(out, wanted, tracked)
+        for pid, change, title, values, replaced_by in self.db.execute(
+            "SELECT * FROM changes ORDER BY post_id"
+        ):
+            fields: list[str] = []
+            prior = old.get(pid)
+            if values is not None:
+                now = json.loads(values)
+                fields = [
+                    name
+                    for i, name in enumerate(tracked)
+                    if prior is None or prior.get(name, _MISSING) != now[i]
+                ]
+            if title is None and prior is not None:
+                title = prior.get("title")
+            rows.append(
+                {
+                    "post_id": pid,
+                    "run_id": self.run_id,
+                    "changed_at": self.started_at,
+                    "change": change,
+                    "fields": fields,
+                    "title": title,
+                    "replaced_by": replaced_by,
+                }
+            )
+        return rows
+
+
+_MISSING = object()
+
+
+def _published_rows(
+    out: Path, post_ids: list[str], tracked: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """The published fields of some posts of the published ``posts`` (JSON-normalised,
+    like :func:`_tracked_json`); row groups that hold none of them are not read."""
+    import pyarrow.dataset as ds
+
+    path = out / "posts"
+    if not post_ids or not path.exists():
+        return {}
+    dataset = ds.dataset(path, format="parquet")
+    columns = ["post_id", *(c for c in tracked if c in dataset.schema.names)]
+    found: dict[str, dict[str, Any]] = {}
+    wanted = pa.array(sorted(set(post_ids)), pa.string())
+    for batch in dataset.to_batches(columns=columns, filter=pc.field("post_id").isin(wanted)):
+        for row in batch.to_pylist():
+            found[row["post_id"]] = json.loads(json.dumps(row, default=str, ensure_ascii=False))
+    return found
 
 
 def _tombstones(spool: Spool) -> dict[tuple[str | None, int], tuple[datetime, str]]:
@@ -172,20 +302,33 @@ def post_id_changes(
     return rows
 
 
-def _count(counter: dict[str, tuple[str, int]], name: str) -> None:
-    key = slugify(name) or name.casefold()
-    shown, n = counter.get(key, (name, 0))
-    counter[key] = (min(shown, name), n + 1)
+def _count(counter: dict[str, dict[str, int]], name: str) -> None:
+    spellings = counter.setdefault(slugify(name) or name.casefold(), {})
+    spellings[name] = spellings.get(name, 0) + 1
 
 
-def _name_rows(counter: dict[str, tuple[str, int]]) -> list[dict[str, Any]]:
-    return [
-        {"name": name, "slug": slug, "post_count": n} for slug, (name, n) in sorted(counter.items())
-    ]
+def _plainness(name: str) -> int:
+    """How many characters of a name are marks, symbols or controls (decorations)."""
+    return sum(
+        1 for ch in unicodedata.normalize("NFD", name) if unicodedata.category(ch)[0] in "MSC"
+    )
 
 
-def _row_hash(row: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
+def _name_rows(counter: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """One row per slug: the spelling most posts use (on a tie the plainest, then the
+    first in code-point order), the others as variants, and the posts that name it."""
+    rows = []
+    for slug, spellings in sorted(counter.items()):
+        ranked = sorted(spellings, key=lambda n: (-spellings[n], _plainness(n), n))
+        rows.append(
+            {
+                "name": ranked[0],
+                "slug": slug,
+                "post_count": sum(spellings.values()),
+                "variants": ranked[1:],
+            }
+        )
+    return rows
 
 
 DIGESTS_DIR = f"{CACHE_DIR}/post-digests"
@@ -196,17 +339,25 @@ def _digests_file(out: Path, version: str) -> Path:
     return out / DIGESTS_DIR / f"{version}.json"
 
 
-def _save_digests(out: Path, version: str, hashes: dict[str, str], deleted: set[str]) -> None:
-    """Keep the row hashes of the ``posts`` version being staged, so the next run compares
-    against them without reading and hashing the whole table again; an optimisation: a
-    failure to write only costs the next run that work."""
+def _save_digests(
+    out: Path, version: str, hashes: dict[str, str], changed_at: dict[str, str], deleted: set[str]
+) -> None:
+    """Keep the hashes of the published fields of the ``posts`` version being staged (and
+    each post's ``changed_at``), so the next run compares against them without reading
+    and hashing the whole table again; an optimisation: a failure to write only costs the
+    next run that work."""
     target = _digests_file(out, version)
     try:
         if not room_for_cache(out):
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        kept = {"code": code_digest(), "hashes": hashes, "deleted": sorted(deleted)}
+        kept = {
+            "code": code_digest(),
+            "hashes": hashes,
+            "changed_at": changed_at,
+            "deleted": sorted(deleted),
+        }
         tmp.write_text(json.dumps(kept), "utf-8")
         os.replace(tmp, target)
         # kept: the version being staged and the one readers see until it is published
@@ -224,30 +375,44 @@ def _live_version(out: Path) -> str:
     return link.resolve().name if link.exists() else ""
 
 
-def _previous_hashes(out: Path) -> tuple[dict[str, str], set[str]]:
-    """post_id -> hash of the published row, and the posts already marked deleted: from the
-    hashes kept when that version was published, else read in batches (texts are not
-    kept)."""
+@dataclass
+class PreviousPosts:
+    """What the published ``posts`` says of each post, for telling what changed."""
+
+    hashes: dict[str, str] = field(default_factory=dict)  # post_id -> published fields' hash
+    changed_at: dict[str, datetime] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)  # posts already marked deleted
+
+
+def _previous_posts(out: Path) -> PreviousPosts:
+    """From the hashes kept when the published version was written, else read from the
+    table in batches (texts are not kept)."""
     import pyarrow.parquet as pq
 
     path = out / "posts"
-    hashes: dict[str, str] = {}
-    deleted: set[str] = set()
+    found = PreviousPosts()
     if not path.exists():
-        return hashes, deleted
+        return found
     try:
         kept = json.loads(_digests_file(out, _live_version(out)).read_text("utf-8"))
         if kept["code"] == code_digest():  # rows are hashed the way this code hashes them
-            return dict(kept["hashes"]), set(kept["deleted"])
-    except (OSError, ValueError, KeyError, TypeError):
+            found.hashes = dict(kept["hashes"])
+            found.changed_at = {k: datetime.fromisoformat(v) for k, v in kept["changed_at"].items()}
+            found.deleted = set(kept["deleted"])
+            return found
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass  # none kept (an older version, a deleted cache): hash the table
+    tracked = load_schema("posts").tracked
     for part in sorted(path.glob("*.parquet")):
         for batch in pq.ParquetFile(part).iter_batches(batch_size=2000):
             for row in batch.to_pylist():
-                hashes[row["post_id"]] = _row_hash(row)
+                pid = row["post_id"]
+                found.hashes[pid] = hashlib.sha256(_tracked_json(row, tracked).encode()).hexdigest()
+                if row.get("changed_at") is not None:  # outputs before posts v4 have none
+                    found.changed_at[pid] = row["changed_at"]
                 if row.get("deleted_at") is not None:
-                    deleted.add(row["post_id"])
-    return hashes, deleted
+                    found.deleted.add(pid)
+    return found
 
 
 def raw_and_reject_rows(
