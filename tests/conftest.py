@@ -56,6 +56,15 @@ def _isolated_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         os.environ["PREFECT_HOME"] = old
 
 
+@pytest.fixture(scope="session")
+def prefect_harness(_isolated_prefect_home: None) -> Iterator[None]:
+    """One temporary Prefect API for the whole session (started on first use)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield
+
+
 @pytest.fixture
 def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Ingest paths into a fresh output; returns (out folder, summary)."""

@@ -67,24 +67,3 @@ def test_cli_fails_loudly_when_the_run_cannot_complete(tmp_path: Path) -> None:
     done = _cli("ingest", "in.txt", "--out", "out", "--raw", "archive", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("cwingest: error:") and len(done.stderr.strip().splitlines()) == 1
-
-
-@pytest.fixture(scope="module")
-def prefect_harness():  # type: ignore[no-untyped-def]
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness():
-        yield
-
-
-def test_prefect_flows_ingest_and_backfill(prefect_harness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from flows.cwingest_flows import backfill_flow, ingest_flow
-
-    write_sample(tmp_path / "in")
-    result = ingest_flow(
-        paths=[str(tmp_path / "in")], out=str(tmp_path / "out"), raw=str(tmp_path / "raw")
-    )
-    assert result["posts"] == len(table(tmp_path / "out", "posts")) > 0
-    assert result["rejected"] == 4
-    again = backfill_flow(out=str(tmp_path / "out"), raw=str(tmp_path / "raw"))
-    assert again["posts_new"] == 0 and again["posts_updated"] == 0

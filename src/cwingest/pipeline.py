@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from cwingest import __version__
 from cwingest.acquire import locks
 from cwingest.acquire.crawl import CrawlError, CrawlOptions, CrawlStats
@@ -672,11 +674,15 @@ def run_crawls(
         for target in targets:
             try:
                 done.append(crawl(target, run))
-            except CrawlError as exc:
+            except (CrawlError, httpx.HTTPError) as exc:
                 if len(targets) == 1:
-                    raise InputError(str(exc)) from exc
-                summary.failed_sites.append(f"{target.base}: {exc}")
-                log.error("crawl of %s failed: %s", target.base, exc)
+                    if isinstance(exc, CrawlError):
+                        raise InputError(str(exc)) from exc
+                    raise
+                # one unreachable or refusing site does not hold the others back
+                reason = str(exc) if isinstance(exc, CrawlError) else f"{type(exc).__name__}: {exc}"
+                summary.failed_sites.append(f"{target.base}: {reason}")
+                log.error("crawl of %s failed: %s", target.base, reason)
         if not done:
             raise InputError("no site could be crawled: " + "; ".join(summary.failed_sites))
         summary.crawl = combined_stats(done)

@@ -40,6 +40,7 @@ rebuilds them offline. What the crawl does:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import io
 import json
@@ -52,7 +53,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib import robotparser
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import httpx
 from tenacity import (
@@ -135,6 +136,54 @@ class Fetched:
             return None
 
 
+# Query parameters that page or window a collection: the same record answers under any.
+_WINDOW_PARAMS = frozenset(
+    {"page", "per_page", "modified_after", "modified_before", "after", "orderby", "order"}
+)
+GONE_STATUSES = (401, 403, 404, 410)
+
+
+def content_digests(url: str, got: Fetched) -> dict[str, str]:
+    """What one answer says, as digests keyed by what it is about: each record of a REST
+    collection (by path, the query parameters that shape a record, and its id), any other
+    successful answer (by URL without paging), and an answer that a post is gone (by URL).
+
+    Two crawls that fetched the same records and the same answers give the same keys and
+    digests, however the windows and pages fell: a crawl whose digests are all known
+    brought nothing new.
+    """
+    parts = urlsplit(url)
+    # decoded and sorted: a Link header's next URL encodes what the first page's did not
+    query = urlencode(
+        sorted(
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k not in _WINDOW_PARAMS
+        ),
+        safe=",:/",
+    )
+    where = f"{parts.path}?{query}"
+    if got.status in GONE_STATUSES:
+        return {f"status {where}": str(got.status)}
+    if got.status != 200:
+        return {}
+    data = got.json() if got.body[:1] in (b"[", b"{") else None
+    if (
+        isinstance(data, list)
+        and data
+        and all(isinstance(r, dict) and isinstance(r.get("id"), int) for r in data)
+    ):
+        return {
+            f"{where}#{r['id']}": hashlib.sha256(
+                json.dumps(r, sort_keys=True).encode()
+            ).hexdigest()[:24]
+            for r in data
+        }
+    if data == []:
+        return {}  # an empty page (a window with nothing in it) says nothing
+    return {where: hashlib.sha256(got.body).hexdigest()[:24]}
+
+
 def _retry_after(value: str | None) -> float | None:
     """Seconds a ``Retry-After`` header asks for (seconds or an HTTP date)."""
     if not value:
@@ -203,6 +252,8 @@ class Fetcher:
         # url -> ETag / Last-Modified and body of the last 200, for conditional requests
         self.validators: dict[str, dict[str, Any]] = {}
         self.started = time.monotonic()
+        # what the answers said (content_digests), to tell a crawl that brought nothing new
+        self.contents: dict[str, str] = {}
         self.client = httpx.Client(
             timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout),
             headers={"User-Agent": options.user_agent, "Accept": "application/json, */*"},
@@ -280,6 +331,8 @@ class Fetcher:
         got: Fetched | None = retrying(self._get_once, url, 0, method)
         if got is None:
             self.stats.errors += 1
+        elif method == "GET":
+            self.contents.update(content_digests(url, got))
         return got
 
     def _get_once(self, url: str, hops: int = 0, method: str = "GET") -> Fetched | None:

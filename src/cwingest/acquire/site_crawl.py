@@ -61,15 +61,21 @@ class SiteCrawl:
     stats: CrawlStats
     partial: Path
     validators: dict[str, Any]
+    contents: dict[str, str]  # every answer's digests the output knows, this crawl's too
 
     def finish(self, out: Path) -> None:
-        """After publishing: keep the validators; drop what a resume would need, unless
-        pages were lost (then the next crawl resumes from the checkpoints)."""
-        path = out / ".crawl-validators" / f"{self.partial.name}.json"
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.validators), encoding="utf-8")
-        os.replace(tmp, path)
+        """After publishing: keep the validators and the digests of what the site said;
+        drop what a resume would need, unless pages were lost (then the next crawl
+        resumes from the checkpoints)."""
+        for folder, data in (
+            (".crawl-validators", self.validators),
+            (".crawl-contents", self.contents),
+        ):
+            path = out / folder / f"{self.partial.name}.json"
+            path.parent.mkdir(exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, path)
         if self.stats.errors:  # some pages are missing: resume from the checkpoints
             for warc in self.partial.glob("*.warc.gz"):
                 warc.unlink()
@@ -87,6 +93,10 @@ def crawl_one(
     target: CrawlTarget, out: Path, store: RawStore, run_id: str, started: datetime
 ) -> SiteCrawl:
     """Crawl one site into a WARC and archive it (the caller holds the output's lock).
+
+    A crawl that brought nothing new (every record and answer the same as those of the
+    crawls the output already holds, no cut-off crawl to archive) archives nothing: the
+    tables stay as they were and only ``runs`` records the crawl.
 
     Raises:
         CrawlError: the site cannot be crawled (no API and no sitemap, refused).
@@ -131,10 +141,27 @@ def crawl_one(
                 status.stop()
     resumed = _archive_earlier(partial, store, base)
     notes += [f"resumed a cut-off crawl: {e.source_uri}" for e in resumed]
-    with open(warc_path, "rb") as stored:
-        entry = store.put_stream(stored, f"{base}#crawl-{run_id}", fetched_at=started)
+    known_contents: dict[str, str] = {}
+    with contextlib.suppress(OSError, ValueError):
+        known_contents = json.loads(
+            (out / ".crawl-contents" / f"{partial.name}.json").read_text("utf-8")
+        )
+    new = {k: v for k, v in fetcher.contents.items() if known_contents.get(k) != v}
+    entries = list(resumed)
+    if new or resumed or not known_contents:
+        with open(warc_path, "rb") as stored:
+            entries.append(store.put_stream(stored, f"{base}#crawl-{run_id}", fetched_at=started))
+    else:
+        notes.append(f"{base}: nothing new (the crawl's WARC is not archived)")
     return SiteCrawl(
-        target, [*resumed, entry], new_cursors, notes, fetcher.stats, partial, fetcher.validators
+        target,
+        entries,
+        new_cursors,
+        notes,
+        fetcher.stats,
+        partial,
+        fetcher.validators,
+        {**known_contents, **fetcher.contents},
     )
 
 
