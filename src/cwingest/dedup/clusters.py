@@ -84,7 +84,8 @@ class DocKey:
 
 
 def normalize_url(url: str | None) -> str | None:
-    """Canonical form of a post URL: https, no www, no query/fragment, no trailing slash."""
+    """Canonical form of a post URL: https, no www, no query/fragment, no trailing slash;
+    a port other than 80 and 443 is kept (it is another site)."""
     if not url:
         return None
     try:
@@ -94,6 +95,12 @@ def normalize_url(url: str | None) -> str | None:
     if p.scheme not in ("http", "https") or not p.hostname:
         return None
     host = p.hostname.lower().removeprefix("www.")
+    try:
+        port = p.port
+    except ValueError:
+        return None
+    if port not in (None, 80, 443):  # another port of one host is another site
+        host = f"{host}:{port}"
     if "p=" in p.query or "page_id=" in p.query:  # ?p=123 is the identity, keep it
         return urlunsplit(("https", host, p.path or "/", p.query, ""))
     return urlunsplit(("https", host, p.path.rstrip("/") or "/", "", ""))

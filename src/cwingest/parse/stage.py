@@ -246,7 +246,9 @@ def parse_inputs(
     todo = [raw for raw in raws if raw.raw_id not in hits]
     reparsed: list[str] = []  # cached inputs whose entry turned out damaged
     progress = _progress(len(todo), "parse + clean")
-    job = ParseJob(str(store.root), config.max_bytes, options, str(work))
+    # absolute paths: a worker may run in another directory, or on another machine that
+    # mounts the same file system
+    job = ParseJob(str(store.root.resolve()), config.max_bytes, options, str(work.resolve()))
 
     def collect(parsed: Iterator[RawOutcome]) -> None:
         for raw in raws:
