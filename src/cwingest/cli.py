@@ -153,7 +153,65 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backfill.add_argument("--until", type=_iso_date, help="only inputs fetched before this date")
     common(backfill)
+
+    changes = sub.add_parser(
+        "changes", help="the posts runs added, updated, deleted or restored (the change feed)"
+    )
+    changes.add_argument(
+        "--since", metavar="RUN_ID", help="only the runs after this one (default: every run)"
+    )
+    changes.add_argument(
+        "--format",
+        choices=("text", "jsonl", "csv"),
+        default="text",
+        help="text (one line each), jsonl or csv (default: text)",
+    )
+    changes.add_argument("--output", metavar="FILE", help="write there instead of stdout")
+    changes.add_argument("--out", default="curated", help="folder of the curated tables")
+
+    export = sub.add_parser("export", help="write a curated table as JSON lines or CSV")
+    export.add_argument("--table", default="posts", help="which table (default: posts)")
+    export.add_argument("--format", choices=("jsonl", "csv"), required=True)
+    export.add_argument("--output", metavar="FILE", help="write there instead of stdout")
+    export.add_argument("--out", default="curated", help="folder of the curated tables")
+
+    report = sub.add_parser(
+        "report", help="write a one-page HTML report of the corpus (OUT/report/index.html)"
+    )
+    report.add_argument("--out", default="curated", help="folder of the curated tables")
     return parser
+
+
+def _read_command(args: argparse.Namespace) -> int:
+    """``changes``, ``export`` and ``report``: they read the published tables only."""
+    from cwingest import corpus
+
+    if args.command == "export":
+        corpus.export_main(args.out, args.table, args.format, args.output)
+        return 0
+    if args.command == "report":
+        from cwingest.corpus_report import write_report
+
+        print(write_report(args.out))
+        return 0
+    rows = corpus.changes_since(args.out, args.since)
+    columns = ["run_id", "changed_at", "change", "post_id", "fields", "title", "replaced_by"]
+    fh = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        if args.format == "text":
+            for r in rows:
+                what = ", ".join(r["fields"]) or (
+                    f"merged into {r['replaced_by']}" if r["replaced_by"] else ""
+                )
+                fh.write(
+                    f"{r['run_id']}\t{r['change']}\t{r['post_id']}\t{what}\t{r['title'] or ''}\n"
+                )
+        else:
+            corpus.write_rows(iter(rows), args.format, fh, columns)
+    finally:
+        if fh is not sys.stdout:
+            fh.close()
+    return 0
 
 
 def _show_warnings() -> None:
@@ -174,6 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     from cwingest import pipeline
 
     _show_warnings()
+    if args.command in ("changes", "export", "report"):
+        try:
+            return _read_command(args)
+        except RunError as exc:
+            print(f"cwingest: error: {exc}".splitlines()[0], file=sys.stderr)
+            return exc.exit_code
+        except OSError as exc:
+            print(f"cwingest: error: {exc}".splitlines()[0], file=sys.stderr)
+            return 1
     try:
         config = build_config(
             workers=args.workers,

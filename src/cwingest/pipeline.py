@@ -52,6 +52,7 @@ from cwingest.dedup.stage import deduplicate_documents
 from cwingest.enrich.stage import enrich_documents
 from cwingest.models import InputError, RawInput, Refused
 from cwingest.parse.stage import ParseExecutor, RawOutcome, parse_inputs
+from cwingest.publish.docs import write_docs
 from cwingest.publish.schemas import TABLES
 from cwingest.publish.stage import post_id_changes, publish_tables
 from cwingest.publish.writer import TableWriter, read_table
@@ -209,6 +210,7 @@ def build(
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    _write_docs(out)
     tmp = out / f"{BUILD_FILE}.tmp"
     tmp.write_text(key, encoding="utf-8")
     os.replace(tmp, out / BUILD_FILE)
@@ -316,7 +318,17 @@ def _unchanged(out: Path, key: str, summary: RunSummary) -> bool:
     except BaseException:
         writer.abort()
         raise
+    _write_docs(out)
     return True
+
+
+def _write_docs(out: Path) -> None:
+    """The data dictionary and DuckDB views beside the tables just published (the tables
+    are the contract: a failure here is reported, and the run stands)."""
+    try:
+        write_docs(out)
+    except OSError as exc:
+        log.warning("could not write the data dictionary and corpus.sql in %s: %s", out, exc)
 
 
 def _ledger(out: Path, store: RawStore) -> list[RawInput]:

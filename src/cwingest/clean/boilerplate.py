@@ -51,6 +51,7 @@ class Cleaned:
     labels: dict[str, list[str]] = field(default_factory=dict)
     excerpt_cut: bool = False
     dropped: int = 0
+    removed: list[str] = field(default_factory=list)  # the chrome and label lines dropped
 
 
 def split_names(value: str, terms: bool = False) -> list[str]:
@@ -157,6 +158,7 @@ def clean_paragraphs(
     out: list[str] = []
     kept: list[int] = []
     labels: dict[str, list[str]] = {}
+    removed: list[str] = []
     dropped = 0
     excerpt_cut = False
     in_share_block = False
@@ -176,6 +178,7 @@ def clean_paragraphs(
                 continue
             if is_chrome(line, profiles):
                 dropped += 1
+                removed.append(line)
                 in_share_block = line.strip().lower().startswith("share")
                 continue
             near_edge = i < label_zone or i >= n - label_zone
@@ -185,9 +188,11 @@ def clean_paragraphs(
                 bucket = labels.setdefault(target, [])
                 bucket.extend(nm for nm in names if nm not in bucket)
                 dropped += 1
+                removed.append(line)
                 continue
             if i >= n - 3 and is_bare_label(line, profiles):
                 dropped += 1
+                removed.append(line)
                 continue
             kept_lines.append(line)
         if not kept_lines:
@@ -201,4 +206,43 @@ def clean_paragraphs(
         if text.strip():
             out.append(text)
             kept.append(i)
-    return Cleaned(out, kept, labels, excerpt_cut, dropped)
+    return Cleaned(out, kept, labels, excerpt_cut, dropped, removed)
+
+
+_OPENERS = "0123456789\"'“‘«¿¡([—–-"
+_CLOSERS = ".!?…\"'”’»)]"
+
+
+def strip_glued(paragraph: str, removed: Sequence[str]) -> str:
+    """A paragraph without the chrome and label lines that were glued to its start or end.
+
+    WordPress makes an automatic excerpt from the rendered content with its tags and line
+    breaks taken out, so the content's "Author(s): A, B", "Print Friendly" or "By A"
+    lines run into its first sentence ("Author(s): A, B In the first year…"): the lines
+    cleaning dropped from the content are taken off the excerpt's ends, repeatedly.
+    """
+    lines = sorted({" ".join(r.split()) for r in removed if r.strip()}, key=len, reverse=True)
+    text = paragraph.strip()
+    changed = True
+    while changed and text:
+        changed = False
+        for line in lines:
+            n = len(line)
+            # glued only where a sentence starts after it (or ended before it): "Share"
+            # before "your thoughts" is the excerpt's own word
+            rest, head = text[n:].lstrip(), text[:-n].rstrip()
+            if (
+                text[:n].casefold() == line.casefold()
+                and (len(text) == n or text[n].isspace())
+                and (not rest or rest[0].isupper() or rest[0] in _OPENERS)
+            ):
+                text, changed = rest, True
+                break
+            if (
+                text[-n:].casefold() == line.casefold()
+                and (len(text) == n or text[-n - 1].isspace())
+                and (not head or head[-1] in _CLOSERS)
+            ):
+                text, changed = head, True
+                break
+    return text

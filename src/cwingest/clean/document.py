@@ -5,7 +5,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 
-from cwingest.clean.boilerplate import Cleaned, clean_paragraphs
+from cwingest.clean.boilerplate import Cleaned, clean_paragraphs, strip_glued
 from cwingest.clean.escapes import unescape_literals
 from cwingest.clean.html_text import html_to_paragraphs, parse_html, remove_element, to_html
 from cwingest.clean.mojibake import fix_mojibake
@@ -91,5 +91,8 @@ def clean_document(doc: Document, profiles: ProfileSet) -> Cleaned:
         excerpt_root = parse_html(fix_mojibake(unescape_literals(doc.excerpt_raw)))
         ex_paras = [normalize_paragraph(p.text) for p in html_to_paragraphs(excerpt_root)]
         ex = clean_paragraphs([p for p in ex_paras if p], plist)
-        doc.excerpt = "\n\n".join(ex.paragraphs) or None
+        # what cleaning took off the content, and the profiles' own chrome lines
+        glued = cleaned.removed + ex.removed + [d for p in plist for d in p.drop_lines]
+        excerpt = [strip_glued(p, glued) for p in ex.paragraphs] if glued else ex.paragraphs
+        doc.excerpt = "\n\n".join(p for p in excerpt if p) or None
     return cleaned

@@ -47,6 +47,7 @@ class TableSchema:
     # columns whose change is not a change of the row's content (``"change_tracked":
     # false``: ids and bookkeeping such as source_count or last_seen_at)
     untracked: frozenset[str] = frozenset()
+    types: dict[str, str] = field(default_factory=dict)  # column -> type as the file says
 
     @property
     def tracked(self) -> tuple[str, ...]:
@@ -106,6 +107,9 @@ def load_schema(table: str) -> TableSchema:
         "table": table,
         "schema_version": str(data["schema_version"]),
         "description": data["description"],
+        # each column's description also as a file-level key (DuckDB reads these with
+        # parquet_kv_metadata(); pyarrow has them on each field too)
+        **{f"description.{c['name']}": c["description"] for c in data["columns"]},
     }
     return TableSchema(
         name=table,
@@ -117,6 +121,7 @@ def load_schema(table: str) -> TableSchema:
         untracked=frozenset(
             c["name"] for c in data["columns"] if c.get("change_tracked", True) is False
         ),
+        types={c["name"]: c["type"] for c in data["columns"]},
     )
 
 
