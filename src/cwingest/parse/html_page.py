@@ -71,12 +71,35 @@ def _skip_prolog(text: str) -> str:
     return text
 
 
+_META_ATTRS = ("property", "name", "itemprop")
+_last_meta: list[Any] = [None, {}]  # (root, index) of the page read last
+
+
+def _meta_index(root: etree._Element) -> dict[tuple[str, str], str]:
+    """(attribute, value) -> the content of the first such ``<meta>`` that has one, read
+    in one pass (a page asks for a dozen names)."""
+    if _last_meta[0] is root:
+        return _last_meta[1]
+    index: dict[tuple[str, str], str] = {}
+    for meta in root.iter("meta"):
+        content = (meta.get("content") or "").strip()
+        if not content:
+            continue
+        for attr in _META_ATTRS:
+            value = meta.get(attr)
+            if value is not None:
+                index.setdefault((attr, value), content)
+    _last_meta[0], _last_meta[1] = root, index
+    return index
+
+
 def _meta(root: etree._Element, *names: str) -> str | None:
+    index = _meta_index(root)
     for nm in names:
-        for attr in ("property", "name", "itemprop"):
-            found = root.xpath(f"//meta[@{attr}=$n]/@content", n=nm)
-            if found and str(found[0]).strip():
-                return str(found[0]).strip()
+        for attr in _META_ATTRS:
+            found = index.get((attr, nm))
+            if found:
+                return found
     return None
 
 
@@ -157,7 +180,7 @@ def parse(payload: Payload) -> ParseResult:
     profile = profiles.for_site(site)
     body = root.find(".//body")
     body_classes = _classes(body)
-    entries = root.cssselect(_ENTRY_SELECTORS) if body is not None else []
+    entries = _css(root, _ENTRY_SELECTORS) if body is not None else []
     entries = [e for e in entries if not any(a in entries for a in e.iterancestors())]
     kind = classify(root, body_classes, entries)
     if kind == "other" and not payload.options.get("classify_pages", True):

@@ -192,64 +192,72 @@ class ChangeFeed:
             (post_id, change, title, tracked, replaced_by),
         )
 
-    def rows(self, out: Path, tracked: tuple[str, ...]) -> list[dict[str, Any]]:
+    def rows(self, out: Path, tracked: tuple[str, ...]) -> Iterator[dict[str, Any]]:
         """Every earlier run's rows, then this run's in post order with the fields that
-        changed (read from the published version of ``posts``)."""
+        changed (compared with the published version of ``posts`` batch by batch, so
+        memory holds neither version of the posts)."""
+        self._compare(out, tracked)
         before = read_table(out, "changes")
-        rows: list[dict[str, Any]] = before.to_pylist() if before is not None else []
+        if before is not None:
+            for batch in before.to_batches(2000):
+                yield from batch.to_pylist()
+        for pid, change, title, fields, replaced_by in self.db.execute(
+            "SELECT post_id, change, title, fields, replaced_by FROM changes ORDER BY post_id"
+        ):
+            yield {
+                "post_id": pid,
+                "run_id": self.run_id,
+                "changed_at": self.started_at,
+                "change": change,
+                "fields": json.loads(fields) if fields else [],
+                "title": title,
+                "replaced_by": replaced_by,
+            }
+
+    def _compare(self, out: Path, tracked: tuple[str, ...]) -> None:
+        """Name the fields each changed post changed, and the title of ids that are gone,
+        from the published rows of those posts (row groups holding none are skipped)."""
+        import pyarrow.dataset as ds
+
+        self.db.execute("ALTER TABLE changes ADD COLUMN fields TEXT")
         wanted = [
             pid for (pid,) in self.db.execute("SELECT post_id FROM changes WHERE change != 'added'")
         ]
-        old = _published_rows(out, wanted, tracked)
-        for pid, change, title, values, replaced_by in self.db.execute(
-            "SELECT * FROM changes ORDER BY post_id"
+        path = out / "posts"
+        if not wanted or not path.exists():
+            return
+        dataset = ds.dataset(path, format="parquet")
+        columns = ["post_id", *(c for c in tracked if c in dataset.schema.names)]
+        ids = pa.array(sorted(wanted), pa.string())
+        for batch in dataset.to_batches(
+            columns=columns, filter=pc.field("post_id").isin(ids), batch_size=500
         ):
-            fields: list[str] = []
-            prior = old.get(pid)
-            if values is not None:
-                now = json.loads(values)
-                fields = [
-                    name
-                    for i, name in enumerate(tracked)
-                    if prior is None or prior.get(name, _MISSING) != now[i]
-                ]
-            if title is None and prior is not None:
-                title = prior.get("title")
-            rows.append(
-                {
-                    "post_id": pid,
-                    "run_id": self.run_id,
-                    "changed_at": self.started_at,
-                    "change": change,
-                    "fields": fields,
-                    "title": title,
-                    "replaced_by": replaced_by,
-                }
+            updates = []
+            for row in batch.to_pylist():
+                prior = json.loads(json.dumps(row, default=str, ensure_ascii=False))
+                title, values = self.db.execute(
+                    "SELECT title, tracked FROM changes WHERE post_id = ?", (row["post_id"],)
+                ).fetchone()
+                fields = []
+                if values is not None:
+                    now = json.loads(values)
+                    fields = [
+                        name
+                        for i, name in enumerate(tracked)
+                        if prior.get(name, _MISSING) != now[i]
+                    ]
+                updates.append((json.dumps(fields), title or prior.get("title"), row["post_id"]))
+            self.db.executemany(
+                "UPDATE changes SET fields = ?, title = ? WHERE post_id = ?", updates
             )
-        return rows
+        # a changed post the published version does not hold: every field is new
+        self.db.execute(
+            "UPDATE changes SET fields = ? WHERE fields IS NULL AND tracked IS NOT NULL",
+            (json.dumps(list(tracked)),),
+        )
 
 
 _MISSING = object()
-
-
-def _published_rows(
-    out: Path, post_ids: list[str], tracked: tuple[str, ...]
-) -> dict[str, dict[str, Any]]:
-    """The published fields of some posts of the published ``posts`` (JSON-normalised,
-    like :func:`_tracked_json`); row groups that hold none of them are not read."""
-    import pyarrow.dataset as ds
-
-    path = out / "posts"
-    if not post_ids or not path.exists():
-        return {}
-    dataset = ds.dataset(path, format="parquet")
-    columns = ["post_id", *(c for c in tracked if c in dataset.schema.names)]
-    found: dict[str, dict[str, Any]] = {}
-    wanted = pa.array(sorted(set(post_ids)), pa.string())
-    for batch in dataset.to_batches(columns=columns, filter=pc.field("post_id").isin(wanted)):
-        for row in batch.to_pylist():
-            found[row["post_id"]] = json.loads(json.dumps(row, default=str, ensure_ascii=False))
-    return found
 
 
 def _tombstones(spool: Spool) -> dict[tuple[str | None, int], tuple[datetime, str]]:
