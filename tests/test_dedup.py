@@ -151,6 +151,10 @@ def test_post_id_map_says_which_ids_merged(run, tmp_path: Path) -> None:  # type
     assert (
         row["old_post_id"] in before and row["new_post_id"] in after and row["reason"] == "merged"
     )
+    # the change feed says the same to an app that holds the old id
+    [gone] = [c for c in table(out, "changes") if c["post_id"] == row["old_post_id"]][1:]
+    assert gone["change"] == "deleted" and gone["replaced_by"] == row["new_post_id"]
+    assert gone["title"] == "Part One" or gone["title"] == "Part Two"
 
 
 def test_every_table_is_the_same_whatever_the_order(tmp_path: Path) -> None:
