@@ -26,6 +26,7 @@ Targets (issue "Deduplication that never merges distinct posts"): pair precision
 
 from __future__ import annotations
 
+import hashlib
 import random
 import resource
 import subprocess
@@ -254,7 +255,7 @@ def run_one(n: int) -> None:
             keys.append(
                 DocKey(
                     doc_id=f"{i:08d}",
-                    content_sha256=str(hash(text)),
+                    content_sha256=hashlib.sha256(text.encode()).digest()[:16],
                     site=f.get("site"),  # type: ignore[arg-type]
                     wp_id=f.get("wp_id"),  # type: ignore[arg-type]
                     url=None,

@@ -57,6 +57,7 @@ from cwingest.publish.schemas import TABLES
 from cwingest.publish.stage import post_id_changes, publish_tables
 from cwingest.publish.writer import TableWriter, read_table
 from cwingest.report import StageReport
+from cwingest.util import release_memory
 
 log = logging.getLogger("cwingest")
 
@@ -238,11 +239,13 @@ def _stages(
     summary.add(parsed)
     keys, hashes, enriched = enrich_documents(spool, work, config, out)
     summary.add(enriched)
+    release_memory()  # each document's temporaries are gone; the keys stay until posts are known
     new_ids, grouped = deduplicate_documents(keys, hashes, spool, config)
     summary.add(grouped)
     id_changes = post_id_changes(out, new_ids, summary.run_id, summary.started_at)
     _guard_removals(id_changes, outcomes, out, store, summary, config.guards)
     del keys, hashes, new_ids
+    release_memory()
     summary.add(
         publish_tables(
             writer, spool, out, entries, outcomes, unreadable, id_changes, summary.started_at

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -43,7 +44,7 @@ import numpy as np
 from cwingest.dedup.similarity import DedupConfig, Similarity
 from cwingest.parse.base import format_ranks
 from cwingest.parse.registry import READERS
-from cwingest.util import unwrap_wayback
+from cwingest.util import release_memory, unwrap_wayback
 
 # How much a format usually knows about a post, richest first (canonical rule tie-break):
 # each reader declares the formats it gives (``FORMATS``).
@@ -67,7 +68,7 @@ class DocKey:
     """What grouping needs to know about one document (compact: no text)."""
 
     doc_id: str
-    content_sha256: str | None
+    content_sha256: bytes | None  # the first 16 bytes of the text's sha256 (equality only)
     site: str | None
     wp_id: int | None
     url: str | None
@@ -246,6 +247,54 @@ class UnionFind:
         return lo
 
 
+def _identity_keys(d: DocKey) -> list[tuple[int, str]]:
+    """The keys a document states: (0, site:wp id), (1, canonical URL), (2, GUID)."""
+    keys: list[tuple[int, str]] = []
+    if d.site and d.wp_id is not None:
+        keys.append((0, f"{d.site}:{d.wp_id}"))
+    url = normalize_url(d.url)
+    if url:
+        keys.append((1, url))
+    if d.guid:
+        guid = normalize_url(d.guid) if "://" in d.guid else d.guid.strip()
+        if guid:
+            keys.append((2, guid))
+    return keys
+
+
+def _shared_keys(docs: list[DocKey]) -> dict[tuple[int, str], list[int]]:
+    """The identity keys stated by two documents or more, with their documents.
+
+    Keys are hashed into arrays first and only those whose hash repeats are spelled out
+    again (and compared as strings): memory holds three integers per key, not a
+    dictionary of every document's URLs and ids."""
+    kinds, hashes, owners = array("q"), array("q"), array("q")
+    for i, d in enumerate(docs):
+        for kind, key in _identity_keys(d):
+            kinds.append(kind)
+            hashes.append(hash(key))
+            owners.append(i)
+    shared: dict[tuple[int, str], list[int]] = {}
+    if not owners:
+        return shared
+    k = np.frombuffer(kinds, dtype=np.int64)
+    h = np.frombuffer(hashes, dtype=np.int64)
+    o = np.frombuffer(owners, dtype=np.int64)
+    order = np.lexsort((o, h, k))
+    k, h, o = k[order], h[order], o[order]
+    starts = np.flatnonzero(np.r_[True, (k[1:] != k[:-1]) | (h[1:] != h[:-1])])
+    ends = np.r_[starts[1:], len(k)]
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        if b - a < 2:
+            continue
+        kind = int(k[a])
+        for i in o[a:b].tolist():
+            for key_kind, key in _identity_keys(docs[i]):
+                if key_kind == kind:
+                    shared.setdefault((kind, key), []).append(i)
+    return {key: members for key, members in shared.items() if len(members) > 1}
+
+
 def identity_units(docs: list[DocKey]) -> list[int]:
     """Each document's unit (the smallest document number of its unit).
 
@@ -253,27 +302,15 @@ def identity_units(docs: list[DocKey]) -> list[int]:
     identities do not conflict (processed in a fixed order of keys and documents).
     """
     uf = UnionFind(len(docs))
-    urls = [normalize_url(d.url) for d in docs]
     # identities of the groups joined so far; a document alone states its own (made when
     # a key it shares is checked, so memory holds only those of documents that share one)
     joined: dict[int, Identity] = {}
 
     def ident(root: int) -> Identity:
         found = joined.get(root)
-        return found if found is not None else Identity.of(docs[root], urls[root])
+        return found if found is not None else Identity.of(docs[root])
 
-    by_key: dict[tuple[int, str], list[int]] = {}
-    for i, d in enumerate(docs):
-        if d.site and d.wp_id is not None:
-            by_key.setdefault((0, f"{d.site}:{d.wp_id}"), []).append(i)
-        url = urls[i]
-        if url:
-            by_key.setdefault((1, url), []).append(i)
-        if d.guid:
-            guid = normalize_url(d.guid) if "://" in d.guid else d.guid.strip()
-            if guid:
-                by_key.setdefault((2, guid), []).append(i)
-    for (kind, _key), members in sorted(by_key.items()):
+    for (kind, _key), members in sorted(_shared_keys(docs).items()):
         members.sort(key=lambda i: docs[i].doc_id)
         for other in members[1:]:
             ra, rb = uf.find(members[0]), uf.find(other)
@@ -307,8 +344,8 @@ def _days_apart(a: datetime | None, b: datetime | None) -> float | None:
     return abs((a - b).total_seconds()) / 86400
 
 
-_CACHED = 50_000
-_CACHED_IDENTITIES = 8_192  # an identity is a few dicts and sets: fewer of them are kept
+_CACHED = 10_000  # measures kept (a site of near-identical posts asks for many)
+_CACHED_IDENTITIES = 2_048  # an identity is a few dicts and sets: fewer of them are kept
 
 
 class _Ranks:
@@ -326,7 +363,7 @@ class _UnitIdentities(dict[int, Identity]):
     """Identity of each unit, made from its documents when asked for and kept in a bounded
     cache (most units are one document no candidate pair names)."""
 
-    def __init__(self, docs: list[DocKey], units: dict[int, list[int]]) -> None:
+    def __init__(self, docs: list[DocKey], units: Mapping[int, list[int]]) -> None:
         super().__init__()
         self._docs = docs
         self._units = units
@@ -353,6 +390,122 @@ class _GroupIdentities(dict[int, Identity]):
         return self._units[group]
 
 
+class _UnitMembers(Mapping[int, list[int]]):
+    """Each unit's documents (ascending), keyed by unit (its smallest document number).
+
+    Most units are one document: only units of several are stored (the others are
+    ``[u]`` when asked for), so memory holds a list per joined unit, not per document.
+    """
+
+    def __init__(self, unit_of: list[int]) -> None:
+        self._multi: dict[int, list[int]] = {}
+        for i, u in enumerate(unit_of):
+            if u != i:
+                self._multi.setdefault(u, [u]).append(i)
+        of = np.asarray(unit_of, dtype=np.int64)
+        self.is_unit = of == np.arange(len(of), dtype=np.int64)
+        self._ids = np.flatnonzero(self.is_unit)
+
+    def __getitem__(self, u: int) -> list[int]:
+        found = self._multi.get(u)
+        if found is not None:
+            return found
+        if 0 <= u < len(self.is_unit) and self.is_unit[u]:
+            return [u]
+        raise KeyError(u)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+class _GroupUnits:
+    """Each group's units, keyed by group (a unit number): a group that is still one unit
+    (most) is not stored; groups merged into another are gone."""
+
+    def __init__(self, units: _UnitMembers) -> None:
+        self._units = units
+        self._joined: dict[int, list[int]] = {}
+        self._gone: set[int] = set()
+
+    def __contains__(self, g: object) -> bool:
+        return (
+            isinstance(g, int)
+            and 0 <= g < len(self._units.is_unit)
+            and bool(self._units.is_unit[g])
+            and g not in self._gone
+        )
+
+    def __getitem__(self, g: int) -> list[int]:
+        found = self._joined.get(g)
+        if found is not None:
+            return found
+        if g in self:
+            return [g]
+        raise KeyError(g)
+
+    def __setitem__(self, g: int, units: list[int]) -> None:
+        self._gone.discard(g)
+        self._joined[g] = units
+
+    def __delitem__(self, g: int) -> None:
+        if g not in self:
+            raise KeyError(g)
+        self._joined.pop(g, None)
+        self._gone.add(g)
+
+    def pop(self, g: int, default: list[int] | None = None) -> list[int] | None:
+        if g not in self:
+            return default
+        found = self[g]
+        del self[g]
+        return found
+
+    def __iter__(self) -> Iterator[int]:
+        return (g for g in self._units if g not in self._gone)
+
+
+class _IntMap:
+    """A dict of document number -> document number in one array (-1: no entry), for maps
+    that may hold an entry per document (each unit's and group's canonical text)."""
+
+    def __init__(self, n: int) -> None:
+        self._a = np.full(n, -1, dtype=np.int64)
+
+    def __contains__(self, k: object) -> bool:
+        return isinstance(k, int) and 0 <= k < len(self._a) and self._a[k] >= 0
+
+    def __getitem__(self, k: int) -> int:
+        v = int(self._a[k])
+        if v < 0:
+            raise KeyError(k)
+        return v
+
+    def get(self, k: int, default: int | None = None) -> int | None:
+        v = int(self._a[k])
+        return v if v >= 0 else default
+
+    def __setitem__(self, k: int, v: int) -> None:
+        self._a[k] = v
+
+    def __delitem__(self, k: int) -> None:
+        if self._a[k] < 0:
+            raise KeyError(k)
+        self._a[k] = -1
+
+    def pop(self, k: int, default: int | None = None) -> int | None:
+        v = self.get(k, default)
+        self._a[k] = -1
+        return v
+
+    def copy(self) -> _IntMap:
+        twin = _IntMap(0)
+        twin._a = self._a.copy()
+        return twin
+
+
 class _Grouping:
     """State of one deduplication: units, groups, similarity cache."""
 
@@ -369,9 +522,7 @@ class _Grouping:
         self.rule = config.canonical_rule
         self.rank = _Ranks(docs, self.rule)
         self.unit_of = units if units is not None else identity_units(docs)
-        self.units: dict[int, list[int]] = {}
-        for i, u in enumerate(self.unit_of):
-            self.units.setdefault(u, []).append(i)
+        self.units = _UnitMembers(self.unit_of)
         # a unit's identity is made when asked for (in a bounded cache: most units are one
         # document no candidate pair ever names); a group's is stored once groups are joined
         self.unit_ident = _UnitIdentities(docs, self.units)
@@ -414,18 +565,21 @@ class _Grouping:
             for i in range(len(self.docs))
             if not self.is_teaser_doc(i) and sizes[i] >= cfg.min_shingles
         ]
-        full_set = set(full_docs)
+        full_set = np.zeros(len(self.docs), dtype=bool)
+        full_set[full_docs] = True
         # Units with a comparable full text, and each one's representative text.
-        self.rep: dict[int, int] = {}
+        self.rep = _IntMap(len(self.docs))
         for u, members in self.units.items():
-            fulls = [m for m in members if m in full_set]
+            fulls = [m for m in members if full_set[m]]
             if fulls:
                 self.rep[u] = self.best(fulls)
         self.group = UnionFind(len(self.docs))  # over unit representatives (doc numbers)
-        self.g_units: dict[int, list[int]] = {u: [u] for u in self.units}
+        self.g_units = _GroupUnits(self.units)
         self.g_ident = _GroupIdentities(self.unit_ident)
-        self.g_canon: dict[int, int] = dict(self.rep)
+        self.g_canon = self.rep.copy()
         self._full_texts(full_docs)
+        del full_docs
+        release_memory()  # the pairs of full texts are gone; parts and their index come next
         self._teasers(full_set)
         return self._finish()
 
@@ -435,7 +589,7 @@ class _Grouping:
         """Join units whose full texts are equal or near, strongest edge first (ties by
         unit numbers). Edges are kept as arrays: a site with many near-identical posts
         has many."""
-        by_sha: dict[str, list[int]] = {}
+        by_sha: dict[bytes, list[int]] = {}
         for i in full_docs:
             sha = self.docs[i].content_sha256
             if sha:
@@ -460,10 +614,15 @@ class _Grouping:
         first = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])]
         lo, hi, sims = lo[first], hi[first], sims[first]
         order = np.lexsort((hi, lo, -sims))
-        for ua, ub in zip(lo[order].tolist(), hi[order].tolist(), strict=True):
-            ga, gb = self.group.find(ua), self.group.find(ub)
-            if ga != gb and self._may_merge(ga, gb):
-                self._merge(ga, gb)
+        lo, hi = lo[order], hi[order]
+        del order, sims
+        for start in range(0, len(lo), 4096):  # Python ints a chunk at a time
+            for ua, ub in zip(
+                lo[start : start + 4096].tolist(), hi[start : start + 4096].tolist(), strict=True
+            ):
+                ga, gb = self.group.find(ua), self.group.find(ub)
+                if ga != gb and self._may_merge(ga, gb):
+                    self._merge(ga, gb)
 
     def _conflict_pairs(self, units: list[int]) -> list[tuple[int, int]]:
         """Pairs of units that name different posts of one site."""
@@ -521,7 +680,7 @@ class _Grouping:
 
     # steps 3 and 4 ----------------------------------------------------------------------
 
-    def _teasers(self, full_set: set[int]) -> None:
+    def _teasers(self, full_set: np.ndarray) -> None:
         cfg = self.cfg
         sizes = self.sim.sizes()
         full_groups = sorted(g for g in self.g_units if g in self.g_canon)
@@ -539,7 +698,7 @@ class _Grouping:
         )
         part_units = set(parts)
         wholes = [
-            m for g in full_groups for u in self.g_units[g] for m in self.units[u] if m in full_set
+            m for g in full_groups for u in self.g_units[g] for m in self.units[u] if full_set[m]
         ]
         part_docs = [m for u in parts for m in self.units[u]]
         contained: dict[int, dict[int, float]] = {}  # part unit -> group -> containment
@@ -553,7 +712,7 @@ class _Grouping:
             c = self.containment(p, self.g_canon[gw])
             if c >= cfg.containment_threshold:
                 contained.setdefault(up, {})[gw] = max(contained.get(up, {}).get(gw, 0.0), c)
-        titles, slugs = self._metadata_index(full_groups)
+        titles, slugs = self._metadata_index(full_groups, parts)
         decisions: dict[int, tuple[int, bool]] = {}  # part unit -> (group, is teaser post)
         for u in parts:
             found = self._choose(u, contained.get(u, {}), titles, slugs, part_units)
@@ -583,7 +742,7 @@ class _Grouping:
                 gu = self.group.find(u)
                 if gu != self.group.find(g):
                     self._absorb(self.group.find(g), gu)
-        self._leftover_teasers(sorted(u for u in parts if u not in self.rep), titles)
+        self._leftover_teasers(sorted(u for u in parts if u not in self.rep))
 
     def _absorb(self, g: int, gu: int) -> None:
         """Attach group ``gu`` (a part) to ``g``; the canonical stays a full text."""
@@ -600,19 +759,31 @@ class _Grouping:
             self.g_canon.pop(other, None)
 
     def _metadata_index(
-        self, groups: list[int]
+        self, groups: list[int], parts: list[int]
     ) -> tuple[dict[str, list[tuple[int, datetime]]], dict[str, set[int]]]:
+        """The groups' documents by normalised title (with their day) and distinctive
+        slug, for the titles and slugs the parts state (nothing else is ever looked up)."""
+        wanted_titles: set[str] = set()
+        wanted_slugs: set[str] = set()
+        for u in parts:
+            for m in self.units[u]:
+                d = self.docs[m]
+                if d.published_at and (t := normalize_title(d.title)):
+                    wanted_titles.add(t)
+                if s := distinctive_slug(d.slug):
+                    wanted_slugs.add(s)
         titles: dict[str, list[tuple[int, datetime]]] = {}
         slugs: dict[str, set[int]] = {}
         for g in groups:
             for u in self.g_units[g]:
                 for m in self.units[u]:
                     d = self.docs[m]
-                    t = normalize_title(d.title)
-                    if t and d.published_at:
-                        titles.setdefault(t, []).append((g, d.published_at))
+                    when = d.published_at
+                    t = normalize_title(d.title) if when else None
+                    if t and when and t in wanted_titles:
+                        titles.setdefault(t, []).append((g, when))
                     s = distinctive_slug(d.slug)
-                    if s:
+                    if s and s in wanted_slugs:
                         slugs.setdefault(s, set()).add(g)
         return titles, slugs
 
@@ -731,9 +902,7 @@ class _Grouping:
             narrowed = {g for g in pool if self._same_day(u, g)}
         return (next(iter(narrowed)), False) if len(narrowed) == 1 else None
 
-    def _leftover_teasers(
-        self, parts: list[int], titles: dict[str, list[tuple[int, datetime]]]
-    ) -> None:
+    def _leftover_teasers(self, parts: list[int]) -> None:
         """Teasers that joined no full text group among themselves (star around the
         longest), on containment with a shared title, exact text with a shared title, or
         title and day."""

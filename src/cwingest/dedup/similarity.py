@@ -288,8 +288,9 @@ class Similarity:
         bands = cfg.num_bands or lsh_bands(cfg.near_threshold, cfg.num_perm)
         rows = cfg.num_perm // bands
         keys = np.empty((len(usable), bands), dtype=np.uint64)
-        for start in range(0, len(usable), 2048):
-            chunk = usable[start : start + 2048]
+        # rensa hands its digests back as Python lists: small chunks keep that bounded
+        for start in range(0, len(usable), 512):
+            chunk = usable[start : start + 512]
             sets = [self.informative(d) for d in chunk]
             offsets = np.cumsum([0] + [len(s) for s in sets], dtype=np.uint64)
             matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
@@ -303,17 +304,23 @@ class Similarity:
                 keys[start : start + len(chunk), band] = acc ^ np.uint64(band)
         docs_arr = np.asarray(usable, dtype=np.int64)
         n = np.int64(len(self.store))
-        found = [_colliding(keys[:, band], docs_arr, n) for band in range(bands)]
+        # pairs gathered band by band into one sorted distinct array: most bands propose
+        # the same pairs again, so memory holds the distinct pairs and one band's, not all
+        candidates = np.zeros(0, np.int64)
+        for band in range(bands):
+            found = _colliding(keys[:, band], docs_arr, n)
+            if len(found):
+                candidates = np.union1d(candidates, found)
         del keys
-        candidates = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
         keep = array("q")
         sims = array("d")
-        for key in candidates.tolist():
-            i, j = divmod(key, int(n))
-            sim = self.jaccard(i, j)
-            if sim >= cfg.near_threshold:
-                keep.append(key)
-                sims.append(round(sim, 4))
+        for start in range(0, len(candidates), 4096):  # Python ints a chunk at a time
+            for key in candidates[start : start + 4096].tolist():
+                i, j = divmod(key, int(n))
+                sim = self.jaccard(i, j)
+                if sim >= cfg.near_threshold:
+                    keep.append(key)
+                    sims.append(round(sim, 4))
         del candidates
         if not keep:
             return none

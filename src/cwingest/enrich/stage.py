@@ -57,7 +57,10 @@ def enrich_documents(
         if out is not None and config.cache
         else None
     )
-    keys: list[DocKey] = []
+    # Grouping keys wait in a file until every document is enriched: made afterwards, the
+    # keys (kept until the posts are known) share memory pages with one another instead
+    # of being scattered among each document's temporaries, which pinned those pages.
+    key_file = open(work / "keys.jsonl", "w+", encoding="utf-8")  # noqa: SIM115 - closed below
     updates: list[tuple[str, str]] = []  # (enriched data, doc_id)
     deltas: list[tuple[str, str]] = []  # (cached delta, doc_id)
     for doc_id, data, labels_json in spool.docs():
@@ -67,7 +70,7 @@ def enrich_documents(
             assert cache is not None
             cache.used(key)
             deltas.append((hit[1], doc_id))  # applied when the publish stage reads it
-            keys.append(_grouping_from_json(doc_id, hit[2]))
+            key_file.write(f"{doc_id}\t{hit[2]}\n")
             signature = Signature(
                 np.frombuffer(hit[3], dtype=np.uint64),
                 np.frombuffer(hit[4], dtype=np.uint64).reshape(-1, 3),
@@ -83,7 +86,8 @@ def enrich_documents(
             after = document_fields(doc)
             updates.append((json.dumps(after, ensure_ascii=False, sort_keys=True), doc_id))
             group = _grouping(doc_id, doc)
-            keys.append(group)
+            grouping_json = _grouping_to_json(group)
+            key_file.write(f"{doc_id}\t{grouping_json}\n")
             signature = text_signature(doc.content_text, config.dedup.shingle_size)
             if cache is not None:
                 delta = {k: v for k, v in after.items() if before.get(k) != v}
@@ -91,7 +95,7 @@ def enrich_documents(
                     key,
                     json.dumps(consulted),
                     json.dumps(delta, ensure_ascii=False),
-                    _grouping_to_json(group),
+                    grouping_json,
                     np.ascontiguousarray(signature.shingles, dtype=np.uint64).tobytes(),
                     np.ascontiguousarray(signature.paragraphs, dtype=np.uint64).tobytes(),
                 )
@@ -102,8 +106,15 @@ def enrich_documents(
             updates, deltas = [], []
     spool.update(updates, "data")
     spool.update(deltas, "delta")
+    del updates, deltas
     if cache is not None:
         cache.finish()
+    key_file.seek(0)
+    keys: list[DocKey] = []
+    for line in key_file:
+        doc_id, _, text = line.rstrip("\n").partition("\t")
+        keys.append(_grouping_from_json(doc_id, text))
+    key_file.close()
     report = StageReport(
         "enrich",
         counts={
@@ -122,10 +133,27 @@ def _shared(value: str | None) -> str | None:
     return sys.intern(value) if value is not None else None
 
 
+def _digest(sha256: str | None) -> bytes | None:
+    """The text's sha256 as the 16 bytes grouping compares (a hex string takes 113)."""
+    return bytes.fromhex(sha256[:32]) if sha256 else None
+
+
+# fetch times: one per raw input at most, repeated by every document it holds
+_TIMES: dict[datetime, datetime] = {}
+
+
+def _shared_time(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if len(_TIMES) > 4096:
+        _TIMES.clear()
+    return _TIMES.setdefault(value, value)
+
+
 def _grouping(doc_id: str, doc: Document) -> DocKey:
     return DocKey(
         doc_id,
-        doc.content_sha256,
+        _digest(doc.content_sha256),
         _shared(doc.site),
         doc.wp_id,
         doc.url,
@@ -133,7 +161,7 @@ def _grouping(doc_id: str, doc: Document) -> DocKey:
         doc.is_excerpt_only,
         doc.modified_at,
         doc.word_count,
-        fetched_at=doc.fetched_at,
+        fetched_at=_shared_time(doc.fetched_at),
         guid=doc.guid,
         title=doc.title,
         published_at=doc.published_at,
@@ -150,11 +178,17 @@ _GROUPING_DATES = tuple(
 )
 
 
+_SHA = _GROUPING_FIELDS.index("content_sha256")
+_FETCHED = _GROUPING_FIELDS.index("fetched_at")
+
+
 def _grouping_to_json(key: DocKey) -> str:
     values: list[Any] = [getattr(key, name) for name in _GROUPING_FIELDS]
     for i in _GROUPING_DATES:
         if values[i] is not None:
             values[i] = values[i].isoformat()
+    if values[_SHA] is not None:
+        values[_SHA] = values[_SHA].hex()
     return json.dumps(values, ensure_ascii=False)
 
 
@@ -163,6 +197,9 @@ def _grouping_from_json(doc_id: str, text: str) -> DocKey:
     for i in _GROUPING_DATES:
         if values[i] is not None:
             values[i] = datetime.fromisoformat(values[i])
+    if values[_SHA] is not None:
+        values[_SHA] = bytes.fromhex(values[_SHA])
+    values[_FETCHED] = _shared_time(values[_FETCHED])
     key = DocKey(doc_id, *values)
     key.site, key.post_type = _shared(key.site), _shared(key.post_type)
     key.source_format = sys.intern(key.source_format)

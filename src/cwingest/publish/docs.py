@@ -45,21 +45,22 @@ def _replace(path: Path, text: str) -> None:
 
 
 def _examples(out: Path, table: str) -> dict[str, Any]:
-    """The first non-null value of each column in the table's first rows."""
+    """The first non-null value of each column in the table's first row group (read one
+    column at a time: a row group of posts holds a thousand texts)."""
     found: dict[str, Any] = {}
     path = out / table
     parts = sorted(path.glob("*.parquet")) if path.exists() else []
-    for part in parts:
-        for batch in pq.ParquetFile(part).iter_batches(batch_size=500):
-            for name in batch.schema.names:
-                if name in found:
-                    continue
-                column = batch.column(name).drop_null()
-                for value in column.to_pylist():
-                    if value not in ("", []):
-                        found[name] = value
-                        break
-            break  # the first rows are enough
+    if not parts:
+        return found
+    parquet = pq.ParquetFile(parts[0])
+    if parquet.metadata.num_row_groups == 0:
+        return found
+    for name in parquet.schema_arrow.names:
+        column = parquet.read_row_group(0, columns=[name]).column(name).drop_null()
+        for value in column.to_pylist():
+            if value not in ("", []):
+                found[name] = value
+                break
     return found
 
 
