@@ -345,3 +345,31 @@ def test_a_wordpress_without_modified_after_is_read_newest_first(tmp_path: Path)
     assert any("not supported" in n for n in second.notes)
     assert second.crawl.records <= 3  # the edit and the newest ones inside the lag window
     assert _posts(out) == _truth(site)
+
+
+def test_a_crawl_with_nothing_new_archives_nothing_and_changes_no_row(tmp_path: Path) -> None:
+    from cwingest.config import Guards, RunConfig
+
+    site = make_site(8)
+    out, raw = tmp_path / "out", tmp_path / "raw"
+    names = ("posts", "post_sources", "raw_records", "rejects", "authors", "issues", "changes")
+    with serve(site) as base:
+        run_crawl(base, out=out, raw=raw, options=FAST)
+        before = {n: table(out, n) for n in names}
+        objects = sorted((raw / "objects").rglob("*"))
+        again = run_crawl(base, out=out, raw=raw, options=FAST)
+        assert {n: table(out, n) for n in names} == before
+        assert sorted((raw / "objects").rglob("*")) == objects  # no WARC archived
+        assert any("nothing new" in note for note in again.notes)
+        assert again.crawl is not None and again.crawl.requests > 0
+        assert len(table(out, "runs")) == 2  # the crawl is recorded all the same
+        # pointed at another archive, what the output knew says nothing about it: archived
+        other = run_crawl(
+            base,
+            out=out,
+            raw=tmp_path / "other",
+            options=FAST,
+            config=RunConfig(guards=Guards(allow_removals=True)),
+        )
+    assert not any("nothing new" in note for note in other.notes)
+    assert [p for p in (tmp_path / "other" / "objects").rglob("*") if p.is_file()]

@@ -61,7 +61,8 @@ class SiteCrawl:
     stats: CrawlStats
     partial: Path
     validators: dict[str, Any]
-    contents: dict[str, str]  # every answer's digests the output knows, this crawl's too
+    # the digests of every answer the archive holds of the site (this crawl's too)
+    contents: dict[str, Any]
 
     def finish(self, out: Path) -> None:
         """After publishing: keep the validators and the digests of what the site said;
@@ -141,11 +142,13 @@ def crawl_one(
                 status.stop()
     resumed = _archive_earlier(partial, store, base)
     notes += [f"resumed a cut-off crawl: {e.source_uri}" for e in resumed]
+    # what earlier crawls of the site answered, as long as they went into this archive
+    archive = store.archive_id()
     known_contents: dict[str, str] = {}
-    with contextlib.suppress(OSError, ValueError):
-        known_contents = json.loads(
-            (out / ".crawl-contents" / f"{partial.name}.json").read_text("utf-8")
-        )
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        kept = json.loads((out / ".crawl-contents" / f"{partial.name}.json").read_text("utf-8"))
+        if kept.get("archive") == archive and isinstance(kept.get("digests"), dict):
+            known_contents = kept["digests"]
     new = {k: v for k, v in fetcher.contents.items() if known_contents.get(k) != v}
     entries = list(resumed)
     if new or resumed or not known_contents:
@@ -161,7 +164,7 @@ def crawl_one(
         fetcher.stats,
         partial,
         fetcher.validators,
-        {**known_contents, **fetcher.contents},
+        {"archive": archive, "digests": {**known_contents, **fetcher.contents}},
     )
 
 
