@@ -4,6 +4,7 @@ request leaves the page, and the screenshot shows every chart with its title and
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 import subprocess
@@ -34,9 +35,12 @@ def _chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
         return found
-    done = subprocess.run(
-        ["apt-get", "install", "-y", "-q", "chromium"], capture_output=True, text=True, timeout=900
-    )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    done = subprocess.run(install, capture_output=True, text=True, timeout=900, env=env)
+    if done.returncode != 0:  # package lists not fetched yet on a new machine
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=600, env=env)
+        done = subprocess.run(install, capture_output=True, text=True, timeout=900, env=env)
     found = shutil.which("chromium")
     assert found, f"could not install Chromium: {done.stderr[-1000:]}"
     return found
