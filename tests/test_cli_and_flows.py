@@ -67,3 +67,13 @@ def test_cli_fails_loudly_when_the_run_cannot_complete(tmp_path: Path) -> None:
     done = _cli("ingest", "in.txt", "--out", "out", "--raw", "archive", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("cwingest: error:") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_broken_profile_stops_the_run_before_it_starts(tmp_path: Path) -> None:
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "site.toml").write_text('name = "site"\ndomains = [\n')
+    (tmp_path / "in.txt").write_text("Title\n\nSome body text for the post.\n")
+    done = _cli("ingest", "in.txt", "--profiles", "profiles", "--out", "out", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "invalid site profile" in done.stderr and "site.toml" in done.stderr
+    assert not (tmp_path / "out" / "posts").exists()  # nothing was published

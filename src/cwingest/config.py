@@ -114,6 +114,13 @@ def build_config(
         if not path.is_dir():
             raise InputError(f"--profiles {folder}: no such folder")
         folders.append(str(path))
+    if folders:  # a broken profile stops the run before it starts, naming the file
+        from cwingest.clean.profiles import load_profiles
+
+        try:
+            load_profiles(tuple(folders))
+        except ValueError as exc:
+            raise InputError(str(exc).splitlines()[0]) from exc
     return RunConfig(
         workers=workers,
         include_unpublished=include_unpublished,

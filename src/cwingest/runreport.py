@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.compute as pc
 
 from cwingest.publish.writer import read_table
+from cwingest.util import markdown_cell
 
 if TYPE_CHECKING:
     from cwingest.pipeline import RunSummary
@@ -158,11 +159,7 @@ def changes_markdown(summary: RunSummary, out: str | Path, limit: int = 100) -> 
 
 
 def _cell(value: Any) -> str:
-    """A value fit for one markdown table cell (pipes escaped, one line, bounded)."""
-    if value is None:
-        return ""
-    text = " ".join(str(value).split()).replace("|", "\\|")
-    return text if len(text) <= 200 else text[:199] + "…"
+    return "" if value is None else markdown_cell(str(value))
 
 
 def _urls(out: Path, post_ids: list[str]) -> dict[str, str | None]:

@@ -78,3 +78,10 @@ def release_memory() -> None:
     if arrow is not None:
         with contextlib.suppress(Exception):
             arrow.default_memory_pool().release_unused()
+
+
+def markdown_cell(text: str, limit: int = 200) -> str:
+    """Text fit for one cell of a markdown table: one line, pipes escaped, at most
+    ``limit`` characters (an ellipsis marks the cut)."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

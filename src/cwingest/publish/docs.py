@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from cwingest import __version__
 from cwingest.publish.schemas import TABLES, load_schema
+from cwingest.util import markdown_cell
 
 DICTIONARY = "DATA_DICTIONARY.md"
 CORPUS_SQL = "corpus.sql"
@@ -65,13 +66,15 @@ def _examples(out: Path, table: str) -> dict[str, Any]:
 
 
 def _shown(value: Any) -> str:
+    """An example value in a table cell, as code."""
     if value is None:
         return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else repr(value)
     if isinstance(value, str):
         text = value
-    text = " ".join(text.split()).replace("|", "\\|").replace("`", "'")
-    return f"`{text[:77] + '…' if len(text) > 78 else text}`"
+    else:
+        text = value.isoformat() if hasattr(value, "isoformat") else repr(value)
+    cell = markdown_cell(text.replace("`", "'"), 78)
+    return f"`{cell}`"
 
 
 def data_dictionary(out: Path) -> str:
