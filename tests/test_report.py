@@ -26,6 +26,7 @@ CHARTS = (
     "Duplicate relations",
     "Rejects",
     "Text length",
+    "Languages",
     "Last runs",
 )
 

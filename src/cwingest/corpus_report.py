@@ -4,8 +4,8 @@ Charts are Vega-Lite specs rendered to SVG at build time (vl-convert, no browser
 network), inlined in ``OUT/report/index.html`` with the figures behind them, so the page
 opens anywhere, offline, with no script: posts per month by site and post type, authors
 and issues (the most frequent and the long tail), sources per post and the relations of
-duplicates, rejects by stage and reason, the distribution of text lengths, and the last
-runs with what they changed.
+duplicates, rejects by stage and reason, the distribution of text lengths, languages,
+and the last runs with what they changed.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _svg(spec: dict[str, Any]) -> str:
 def _count_axis(totals: Counter[Any]) -> dict[str, Any]:
     """Ticks of a count axis: whole numbers only (small counts get one tick each)."""
     top = max(totals.values(), default=0)
-    return {"values": list(range(top + 1))} if top <= 10 else {"format": "d"}
+    return {"values": list(range(top + 1)), "format": "d"} if top <= 10 else {"format": "d"}
 
 
 def _bar(
@@ -273,6 +273,27 @@ def _lengths(posts: list[dict[str, Any]]) -> str:
     )
 
 
+def _languages(posts: list[dict[str, Any]]) -> str:
+    counts = Counter(p["language"] or "no text" for p in posts)
+    rows = [{"language": k, "posts": n} for k, n in counts.most_common(TOP)]
+    return _figure(
+        "Languages",
+        _bar(
+            "Posts by the language of their text",
+            rows,
+            "language",
+            "posts",
+            "Language",
+            "Posts",
+            horizontal=True,
+        )
+        if rows
+        else None,
+        f"{len(counts)} values (ISO 639-1 codes); und: the text is too short or its language "
+        "unsure.",
+    )
+
+
 def _runs(runs: list[dict[str, Any]], changes: list[dict[str, Any]]) -> str:
     last = sorted(runs, key=lambda r: r["started_at"])[-12:]
     by_run = Counter((c["run_id"], c["change"]) for c in changes)
@@ -350,6 +371,7 @@ def report_html(out: str | Path) -> str:
             "source_count",
             "word_count",
             "is_excerpt_only",
+            "language",
         ],
     )
     relations = _read(out, "post_sources", ["relation"])
@@ -375,6 +397,7 @@ def report_html(out: str | Path) -> str:
         *_sources(posts, relations),
         _rejects(rejects),
         _lengths(posts),
+        _languages(posts),
         _runs(runs, changes),
     ]
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

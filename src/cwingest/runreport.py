@@ -143,7 +143,12 @@ def changes_markdown(summary: RunSummary, out: str | Path, limit: int = 100) -> 
     if not mine:
         lines += ["No post was added, updated, deleted or restored.", ""]
     rejects = _new_rejects(out, summary)
-    lines += [f"## Rejects of this run's inputs ({len(rejects)})", ""]
+    lines += [
+        f"## Rejects of this run's inputs ({len(rejects)})",
+        "",
+        f"The rejects table holds {summary.rejected} in all, with the inputs of earlier runs.",
+        "",
+    ]
     if rejects:
         lines += ["| source | stage | error | detail |", "| --- | --- | --- | --- |"]
         for r in rejects[:limit]:
