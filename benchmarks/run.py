@@ -12,6 +12,8 @@ own::
   saved pages, captures, text copies, listings): the full build, a rerun with nothing
   new and a run adding one new input, as percentages of the full build (targets 5 % and
   10 %), with the run's per-stage seconds.
+* ``memory``: peak RSS of whole ingests of 10,000 and 100,000 posts, each in a fresh
+  process (target: the larger at most twice the smaller; takes about four minutes).
 * ``pages_profiled``: up to 400 saved pages of the synthetic new site, which has a site
   profile, beside bare ``trafilatura.extract`` over the same files (target: 3 times its
   throughput); ``pages_generic``: the same pages moved to a domain and theme no profile
@@ -245,11 +247,35 @@ def pages_generic(n: int) -> dict[str, Any]:
     return _pages(min(n, 400), profiled=False)
 
 
+def memory(n: int) -> dict[str, Any]:
+    """Peak RSS of a whole ingest of 10,000 and of 100,000 posts (REST pages and a text
+    copy of every tenth post), each in a fresh process (target: at most twice)."""
+    del n  # the sizes are the target's own
+    peaks: dict[int, float] = {}
+    for size in (10_000, 100_000):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_pipeline", "--one", str(size)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        peaks[size] = float(done.stdout.split("peak RSS")[1].split()[0])
+    return {
+        "form": "memory",
+        "peak_rss_mb_10000": round(peaks[10_000]),
+        "peak_rss_mb_100000": round(peaks[100_000]),
+        "ratio": round(peaks[100_000] / peaks[10_000], 2),
+        "target_ratio": 2.0,
+    }
+
+
 MEASURES = {
     "rest": rest,
     "incremental": incremental,
     "pages_profiled": pages_profiled,
     "pages_generic": pages_generic,
+    "memory": memory,
 }
 
 
