@@ -533,3 +533,30 @@ with get_client(sync_client=True) as client:
         }
 print(json.dumps(found))
 """
+
+
+def test_backfill_can_crawl_its_window_again_first(prefect_harness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from flows.cwingest_flows import backfill
+
+    site = make_site(5)
+    out, raw = tmp_path / "out", tmp_path / "raw"
+    with serve(site) as base:
+        sites = _sites_file(tmp_path / "sites.toml", base)
+        result, run_id = _run(
+            backfill, out=str(out), raw=str(raw), recrawl=True, sites_file=str(sites)
+        )
+        assert result["posts"] == 5 and len(table(out, "raw_records")) == 1
+        # the window again: the site has nothing new, the archive and tables stay as they are
+        again, _ = _run(
+            backfill,
+            out=str(out),
+            raw=str(raw),
+            recrawl=True,
+            sites_file=str(sites),
+            since=datetime(2024, 1, 1, tzinfo=UTC),
+        )
+    assert again["posts_new"] == again["posts_updated"] == 0
+    assert len(table(out, "raw_records")) == 1
+    commands = [r["command"] for r in table(out, "runs")]
+    assert commands == ["crawl", "backfill", "crawl", "backfill"]
+    assert "backfill-recrawl-counts" in _artifacts(run_id)
