@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cwingest.models import InputError
-from cwingest.publish.schemas import TABLES
+from cwingest.publish.schemas import TABLES, load_schema
 
 Backend = str  # "pandas" or "polars"
 
@@ -73,7 +73,12 @@ def load_table(
         InputError: no such table, or the output has none yet.
         ImportError: the backend is not installed.
     """
-    arrow = read_arrow(out, table, columns)
+    return _frame(read_arrow(out, table, columns), backend)
+
+
+def _frame(arrow: pa.Table, backend: Backend) -> Any:
+    """An Arrow table as a pandas or Polars DataFrame, with the types :func:`load_table`
+    promises."""
     if backend == "polars":
         try:
             import polars as pl
@@ -110,15 +115,8 @@ def load_changes(
     out: str | Path = "curated", since: str | None = None, backend: Backend = "pandas"
 ) -> Any:
     """``changes`` (the change feed), only the runs after run ``since`` when given."""
-    rows = changes_since(out, since)
-    schema = read_arrow(out, "changes").schema
-    arrow = pa.Table.from_pylist(rows, schema=schema)
-    if backend == "polars":
-        import polars as pl
-
-        return pl.from_arrow(arrow)
-    mapping = {f.type: _pandas_type(f.type) for f in arrow.schema}
-    return arrow.to_pandas(types_mapper=mapping.get)
+    schema = load_schema("changes").arrow
+    return _frame(pa.Table.from_pylist(changes_since(out, since), schema=schema), backend)
 
 
 def load_runs(out: str | Path = "curated", **kwargs: Any) -> Any:

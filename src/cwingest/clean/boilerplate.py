@@ -213,6 +213,14 @@ _OPENERS = "0123456789\"'“‘«¿¡([—–-"
 _CLOSERS = ".!?…\"'”’»)]"
 
 
+@lru_cache(maxsize=256)
+def _glue_lines(removed: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Lines that may be glued to an excerpt, whitespace-normalised, longest first, each
+    with its case-folded form."""
+    lines = sorted({" ".join(r.split()) for r in removed if r.strip()}, key=len, reverse=True)
+    return [(line, line.casefold()) for line in lines]
+
+
 def strip_glued(paragraph: str, removed: Sequence[str]) -> str:
     """A paragraph without the chrome and label lines that were glued to its start or end.
 
@@ -221,28 +229,33 @@ def strip_glued(paragraph: str, removed: Sequence[str]) -> str:
     lines run into its first sentence ("Author(s): A, B In the first year…"): the lines
     cleaning dropped from the content are taken off the excerpt's ends, repeatedly.
     """
-    lines = sorted({" ".join(r.split()) for r in removed if r.strip()}, key=len, reverse=True)
+    lines = _glue_lines(tuple(removed))
     text = paragraph.strip()
     changed = True
     while changed and text:
         changed = False
-        for line in lines:
+        # only lines whose first (last) letter is the text's are looked at closely
+        first, last = text[0].casefold(), text[-1].casefold()
+        for line, folded in lines:
             n = len(line)
             # glued only where a sentence starts after it (or ended before it): "Share"
             # before "your thoughts" is the excerpt's own word
-            rest, head = text[n:].lstrip(), text[:-n].rstrip()
             if (
-                text[:n].casefold() == line.casefold()
+                folded[0] == first
+                and text[:n].casefold() == folded
                 and (len(text) == n or text[n].isspace())
-                and (not rest or rest[0].isupper() or rest[0] in _OPENERS)
             ):
-                text, changed = rest, True
-                break
+                rest = text[n:].lstrip()
+                if not rest or rest[0].isupper() or rest[0] in _OPENERS:
+                    text, changed = rest, True
+                    break
             if (
-                text[-n:].casefold() == line.casefold()
+                folded[-1] == last
+                and text[-n:].casefold() == folded
                 and (len(text) == n or text[-n - 1].isspace())
-                and (not head or head[-1] in _CLOSERS)
             ):
-                text, changed = head, True
-                break
+                head = text[:-n].rstrip()
+                if not head or head[-1] in _CLOSERS:
+                    text, changed = head, True
+                    break
     return text
